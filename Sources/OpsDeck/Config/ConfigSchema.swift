@@ -1,0 +1,102 @@
+import Storage
+
+/// What one configuration key may hold.
+public indirect enum ConfigKind: Sendable {
+  case string
+  /// A string never printed or logged: shown as `***`.
+  case secret
+  case integer(ClosedRange<Int>)
+  case boolean
+  /// `250ms`, `30s`, `5m`, `2h`, `14d`.
+  case duration
+  case choice([String])
+  /// A URL with one of these schemes; a password inside it is redacted.
+  case url(schemes: [String])
+  /// `ops@example.com` or `Name <ops@example.com>`.
+  case mailbox
+  case stringList
+  case table([ConfigKey])
+
+  var expectation: String {
+    switch self {
+    case .string, .secret: return "a string"
+    case .integer(let range): return "an integer from \(range.lowerBound) to \(range.upperBound)"
+    case .boolean: return "true or false"
+    case .duration: return "a duration such as \"30s\", \"5m\" or \"2h\""
+    case .choice(let options): return "one of " + options.map { "\"\($0)\"" }.joined(separator: ", ")
+    case .url(let schemes): return "a URL starting with " + schemes.map { "\($0)://" }.joined(separator: " or ")
+    case .mailbox: return "an e-mail address such as \"Ops <ops@example.com>\""
+    case .stringList: return "a list of strings"
+    case .table: return "a table"
+    }
+  }
+}
+
+/// One key of the configuration: its kind, its default and the sentence
+/// that documents it in `data/opsdeck.example.toml` and the README.
+public struct ConfigKey: Sendable {
+  public let name: String
+  public let kind: ConfigKind
+  /// nil: the key is optional and unset unless the file sets it.
+  public let defaultValue: ConfigValue?
+  public let doc: String
+  /// Shown, commented out, in the example file for keys without a default.
+  public let example: String?
+
+  public init(_ name: String, _ kind: ConfigKind, default defaultValue: ConfigValue?, doc: String, example: String? = nil) {
+    self.name = name
+    self.kind = kind
+    self.defaultValue = defaultValue
+    self.doc = doc
+    self.example = example
+  }
+
+  public static func section(_ name: String, doc: String, _ keys: [ConfigKey]) -> ConfigKey {
+    ConfigKey(name, .table(keys), default: nil, doc: doc)
+  }
+}
+
+/// Every key opsdeck reads, in the order the example file lists them. Each
+/// engine's issue adds its section here.
+public enum ConfigSchema {
+  public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+  public static let root: [ConfigKey] = [
+    .section(
+      "database", doc: "The SQLite file every process shares.",
+      [
+        ConfigKey(
+          "path", .string, default: nil,
+          doc: "The database file. --db and OPSDECK_DB take precedence; ./opsdeck.db when none is set.",
+          example: "\"/var/lib/opsdeck/opsdeck.db\""),
+        ConfigKey(
+          "busy_timeout", .duration, default: .duration(.seconds(5)),
+          doc: "How long a write waits for another process's write before it fails."),
+      ]),
+    .section(
+      "log", doc: "Logging. The console writes its log to a file; `opsdeck run` writes to stderr.",
+      [
+        ConfigKey(
+          "level", .choice(logLevels), default: .string("info"),
+          doc: "The lowest level written: trace, debug, info, notice, warning, error or critical."),
+        ConfigKey(
+          "file", .string, default: .string("opsdeck.log"),
+          doc: "Where the console writes its log while it is on screen."),
+      ]),
+    .section(
+      "smtp", doc: "The mail server for lifecycle e-mails and e-mail alerts.",
+      [
+        ConfigKey(
+          "url", .url(schemes: ["smtp", "smtps"]), default: .string("smtp://localhost:25"),
+          doc: "smtp:// (STARTTLS when the server offers it) or smtps:// (TLS from the start)."),
+        ConfigKey("username", .string, default: .string(""), doc: "The AUTH user; empty for no AUTH."),
+        ConfigKey(
+          "password", .secret, default: .string(""),
+          doc: "The AUTH password. Never printed; take it from the environment.",
+          example: "\"${OPSDECK_SMTP_PASSWORD}\""),
+        ConfigKey(
+          "from", .mailbox, default: .string("opsdeck <opsdeck@localhost>"),
+          doc: "The From: of every message opsdeck sends."),
+      ]),
+  ]
+}

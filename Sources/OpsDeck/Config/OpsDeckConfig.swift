@@ -1,0 +1,47 @@
+import Storage
+
+/// The validated configuration, defaults filled in, as typed settings.
+public struct OpsDeckConfig: Sendable {
+  /// Every value, in schema order, for printing.
+  public let table: ConfigTable
+  /// The file it was read from; nil for the built-in defaults.
+  public let source: String?
+
+  public let database: DatabaseSettings
+  public let log: LogSettings
+  public let smtp: SMTPSettings
+
+  public struct DatabaseSettings: Sendable {
+    public var path: String?
+    public var busyTimeout: Duration
+  }
+
+  public struct LogSettings: Sendable {
+    public var level: String
+    public var file: String
+  }
+
+  public struct SMTPSettings: Sendable {
+    public var url: String
+    public var username: String
+    public var password: String
+    public var from: String
+  }
+
+  /// Built by ``ConfigLoader`` from a table it validated: every key below is
+  /// present with the kind the schema gives it.
+  init(table: ConfigTable, source: String?) {
+    self.table = table
+    self.source = source
+    let database = table.table("database")
+    self.database = DatabaseSettings(
+      path: database.string("path"),
+      busyTimeout: database.duration("busy_timeout") ?? Store.defaultBusyTimeout)
+    let log = table.table("log")
+    self.log = LogSettings(level: log.string("level") ?? "info", file: log.string("file") ?? "opsdeck.log")
+    let smtp = table.table("smtp")
+    self.smtp = SMTPSettings(
+      url: smtp.string("url") ?? "", username: smtp.string("username") ?? "",
+      password: smtp.string("password") ?? "", from: smtp.string("from") ?? "")
+  }
+}

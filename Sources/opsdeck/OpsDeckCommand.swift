@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import OpsDeck
+import Storage
+
+/// The options every command takes, before or after the command's name.
+struct GlobalOptions: ParsableArguments {
+  @Option(name: .customLong("db"), help: ArgumentHelp("The database file (default: $OPSDECK_DB, then ./opsdeck.db).", valueName: "path"))
+  var databasePath: String?
+
+  @Option(name: .customLong("config"), help: ArgumentHelp("The configuration file (default: $OPSDECK_CONFIG, then ./opsdeck.toml if present).", valueName: "path"))
+  var configPath: String?
+
+  @Option(help: ArgumentHelp("Run at this fixed instant, ISO-8601 (default: $OPSDECK_NOW, then the system clock).", valueName: "iso8601"))
+  var now: String?
+
+  var runtimeOptions: RuntimeOptions {
+    RuntimeOptions(databasePath: databasePath, configPath: configPath, now: now)
+  }
+
+  func runtime(configMayBeMissing: Bool = false) throws -> Runtime {
+    try Runtime(runtimeOptions, configMayBeMissing: configMayBeMissing)
+  }
+}
+
+
+struct OpsDeckCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "opsdeck",
+    abstract: "The operations console of a trial-led SaaS: jobs, alerts, breakers, trials and funnels.",
+    discussion: """
+      One binary runs the business's operational engines against one SQLite file and
+      shows them in a terminal console. Listings take --json (snake_case keys, UTC
+      times with Z). Errors are one line on stderr; the exit code is 0 on success, 1
+      when the work failed and 2 when the input was bad.
+
+      Example:
+        opsdeck --db /var/lib/opsdeck/opsdeck.db init
+      """,
+    version: Runtime.version,
+    subcommands: [Init.self, Migrate.self, Status.self, ConfigCommand.self, Version.self],
+    defaultSubcommand: Status.self
+  )
+
+  @OptionGroup var global: GlobalOptions
+}
