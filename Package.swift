@@ -62,6 +62,8 @@ let package = Package(
       ]
     ),
 
+    .executableTarget(name: "opsdeck-bench", dependencies: ["OpsDeck", "Storage", grdb]),
+
     .testTarget(name: "StorageTests", dependencies: ["Storage", grdb]),
     .testTarget(name: "OpsDeckTests", dependencies: ["OpsDeck", "Storage"]),
     .testTarget(name: "EndToEndTests", dependencies: ["opsdeck", "Storage", grdb]),

@@ -74,7 +74,8 @@ extension Runtime {
   }
 
   public func status() throws -> DatabaseStatus {
-    let store = try Store.open(path: databasePath, access: .readWriteIfPossible, busyTimeout: config.database.busyTimeout)
+    let store = try Store.open(
+      path: databasePath, access: .readWriteIfPossible, busyTimeout: config.database.busyTimeout)
     let schema = try store.schemaStatus(Self.migrations)
     if !schema.unknown.isEmpty { throw StoreError.newerSchema(path: databasePath, unknownMigrations: schema.unknown) }
     let meta = try store.meta()

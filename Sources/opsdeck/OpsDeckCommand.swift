@@ -5,13 +5,20 @@ import Storage
 
 /// The options every command takes, before or after the command's name.
 struct GlobalOptions: ParsableArguments {
-  @Option(name: .customLong("db"), help: ArgumentHelp("The database file (default: $OPSDECK_DB, then ./opsdeck.db).", valueName: "path"))
+  @Option(
+    name: .customLong("db"),
+    help: ArgumentHelp("The database file (default: $OPSDECK_DB, then ./opsdeck.db).", valueName: "path"))
   var databasePath: String?
 
-  @Option(name: .customLong("config"), help: ArgumentHelp("The configuration file (default: $OPSDECK_CONFIG, then ./opsdeck.toml if present).", valueName: "path"))
+  @Option(
+    name: .customLong("config"),
+    help: ArgumentHelp(
+      "The configuration file (default: $OPSDECK_CONFIG, then ./opsdeck.toml if present).", valueName: "path"))
   var configPath: String?
 
-  @Option(help: ArgumentHelp("Run at this fixed instant, ISO-8601 (default: $OPSDECK_NOW, then the system clock).", valueName: "iso8601"))
+  @Option(
+    help: ArgumentHelp(
+      "Run at this fixed instant, ISO-8601 (default: $OPSDECK_NOW, then the system clock).", valueName: "iso8601"))
   var now: String?
 
   var runtimeOptions: RuntimeOptions {
@@ -22,7 +29,6 @@ struct GlobalOptions: ParsableArguments {
     try Runtime(runtimeOptions, configMayBeMissing: configMayBeMissing)
   }
 }
-
 
 struct OpsDeckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

@@ -30,6 +30,7 @@ public enum ConfigRendering {
     }
     lines.append(contentsOf: wrap(key.doc))
     if let value = key.defaultValue {
+      if let example = key.example { lines.append("# for example: \(bareKey(key.name)) = \(example)") }
       lines.append("\(bareKey(key.name)) = \(literal(value))")
     } else {
       lines.append("# \(bareKey(key.name)) = \(key.example ?? "\"\"")")
@@ -53,7 +54,8 @@ public enum ConfigRendering {
   /// The effective configuration; secrets shown as `***`.
   public static func effective(_ config: OpsDeckConfig) -> String {
     var lines: [String] = []
-    lines.append("# effective configuration from \(config.source ?? "built-in defaults"); secrets shown as \(Redaction.mask)")
+    lines.append(
+      "# effective configuration from \(config.source ?? "built-in defaults"); secrets shown as \(Redaction.mask)")
     var scalars: [String] = []
     var sections: [String] = []
     render(config.table, schema: ConfigSchema.root, path: [], scalars: &scalars, sections: &sections)

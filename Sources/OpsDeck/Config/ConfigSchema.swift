@@ -43,7 +43,9 @@ public struct ConfigKey: Sendable {
   /// Shown, commented out, in the example file for keys without a default.
   public let example: String?
 
-  public init(_ name: String, _ kind: ConfigKind, default defaultValue: ConfigValue?, doc: String, example: String? = nil) {
+  public init(
+    _ name: String, _ kind: ConfigKind, default defaultValue: ConfigValue?, doc: String, example: String? = nil
+  ) {
     self.name = name
     self.kind = kind
     self.defaultValue = defaultValue

@@ -73,13 +73,25 @@ public final class Store: Sendable {
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
       }
     }
-    do {
-      let pool = try DatabasePool(path: path, configuration: configuration)
-      // Touch the file so that a damaged header is reported here, not later.
-      _ = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA schema_version") }
-      return Store(path: path, pool: pool, isReadOnly: readOnly, created: created)
-    } catch {
-      throw translate(error, path: path)
+    // Switching a new file to WAL needs an exclusive lock, and SQLite does
+    // not call the busy handler for it: when two processes open a new file
+    // at once, one gets SQLITE_BUSY at once. Retry that, within the timeout.
+    let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(busyTimeout.milliseconds, 0)) * 1_000_000
+    var pause: UInt32 = 2_000
+    while true {
+      do {
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // Touch the file so that a damaged header is reported here, not later.
+        _ = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA schema_version") }
+        return Store(path: path, pool: pool, isReadOnly: readOnly, created: created)
+      } catch let error as DatabaseError
+        where error.resultCode == .SQLITE_BUSY && DispatchTime.now().uptimeNanoseconds < deadline
+      {
+        usleep(pause)
+        pause = min(pause * 2, 50_000)
+      } catch {
+        throw translate(error, path: path)
+      }
     }
   }
 

@@ -10,7 +10,8 @@ public enum JSONOutput {
       var container = encoder.singleValueContainer()
       try container.encode(Timestamp.format(date))
     }
-    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting =
+      pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
     return encoder
   }
 

@@ -67,7 +67,9 @@ extension Duration {
     if remaining == 0 { return "0s" }
     var text = remaining < 0 ? "-" : ""
     remaining = abs(remaining)
-    for (suffix, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] as [(String, Int64)] {
+    for (suffix, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)]
+      as [(String, Int64)]
+    {
       let count = remaining / size
       if count > 0 {
         text += "\(count)\(suffix)"

@@ -1,0 +1,54 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SWIFT ?= swift
+DEMO_DIR ?= .demo
+DEMO_DB ?= $(DEMO_DIR)/opsdeck.db
+DEMO_CONFIG ?= $(DEMO_DIR)/opsdeck.toml
+RELEASE_BIN = .build/release/opsdeck
+LINT_PATHS = Package.swift Sources Tests
+
+.PHONY: all deps build release run test bench lint format docs clean
+
+all: build
+
+deps: .deps-installed
+
+# Re-checked whenever the script changes; `make deps` after a manual removal.
+.deps-installed: scripts/install-deps.sh
+	@scripts/install-deps.sh
+	@touch $@
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product opsdeck
+
+# Builds in release mode, creates or reuses the demo database and opens it.
+run: release
+	@mkdir -p $(DEMO_DIR)
+	@$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) init >/dev/null
+	$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) status
+
+# Unit and end-to-end tests. The end-to-end tests run the debug binary that
+# this build produces.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product opsdeck-bench
+	.build/release/opsdeck-bench
+
+lint:
+	$(SWIFT) format lint --strict --recursive $(LINT_PATHS)
+
+format:
+	$(SWIFT) format --in-place --recursive $(LINT_PATHS)
+
+# Regenerates the example configuration from the schema in the code.
+docs: build
+	.build/debug/opsdeck config example > data/opsdeck.example.toml
+	scripts/update-readme-config.sh
+
+clean:
+	rm -rf .build $(DEMO_DIR) .deps-installed

@@ -1,0 +1,139 @@
+import Foundation
+
+/// What a finished process left behind.
+struct Outcome {
+  let status: Int32
+  let stdout: String
+  let stderr: String
+
+  var stderrLines: [Substring] { stderr.split(separator: "\n") }
+}
+
+/// Runs the real binaries: opsdeck from this build, and helper programs.
+enum Programs {
+  /// The opsdeck executable built next to this test bundle
+  /// (`OPSDECK_BIN` overrides).
+  static let opsdeck: String = {
+    if let path = ProcessInfo.processInfo.environment["OPSDECK_BIN"], !path.isEmpty { return path }
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    // The test bundle may sit a level deeper (…/debug/opsdeckPackageTests.xctest/…).
+    for _ in 0..<4 {
+      let candidate = directory.appendingPathComponent("opsdeck").path
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+      directory.deleteLastPathComponent()
+    }
+    return ".build/debug/opsdeck"
+  }()
+
+  /// Runs `opsdeck` with `arguments` in `directory`, with an environment that
+  /// holds none of the caller's OPSDECK_* variables unless given.
+  static func opsdeck(
+    _ arguments: [String], in directory: URL, environment: [String: String] = [:], stdin: String? = nil
+  ) throws -> Outcome {
+    try run(opsdeck, arguments, in: directory, environment: environment, stdin: stdin)
+  }
+
+  static func start(
+    _ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:]
+  ) throws -> RunningProcess {
+    try RunningProcess(executable, arguments, in: directory, environment: environment)
+  }
+
+  static func run(
+    _ executable: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:],
+    stdin: String? = nil
+  ) throws -> Outcome {
+    let process = try RunningProcess(executable, arguments, in: directory, environment: environment, stdin: stdin)
+    return try process.wait()
+  }
+}
+
+/// A child process whose output goes to files (no pipe can fill up and
+/// block it).
+final class RunningProcess {
+  let process = Process()
+  private let outURL: URL
+  private let errURL: URL
+
+  init(
+    _ executable: String, _ arguments: [String], in directory: URL, environment: [String: String],
+    stdin: String? = nil
+  ) throws {
+    let id = UUID().uuidString
+    outURL = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-out-\(id)")
+    errURL = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-err-\(id)")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    var base = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPSDECK_") }
+    base.merge(environment) { $1 }
+    process.environment = base
+    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    if let stdin {
+      let pipe = Pipe()
+      process.standardInput = pipe
+      try process.run()
+      pipe.fileHandleForWriting.write(Data(stdin.utf8))
+      try pipe.fileHandleForWriting.close()
+    } else {
+      process.standardInput = FileHandle.nullDevice
+      try process.run()
+    }
+  }
+
+  func wait() throws -> Outcome {
+    process.waitUntilExit()
+    defer {
+      try? FileManager.default.removeItem(at: outURL)
+      try? FileManager.default.removeItem(at: errURL)
+    }
+    return Outcome(
+      status: process.terminationStatus,
+      stdout: try String(contentsOf: outURL, encoding: .utf8),
+      stderr: try String(contentsOf: errURL, encoding: .utf8))
+  }
+
+  /// The first line the process wrote to stdout, waiting for it.
+  func waitForOutput(containing text: String, timeout: TimeInterval = 10) throws -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if let output = try? String(contentsOf: outURL, encoding: .utf8), output.contains(text) { return true }
+      if !process.isRunning { return false }
+      usleep(5_000)
+    }
+    return false
+  }
+}
+
+/// A fresh directory per test, removed when the test ends.
+final class Workspace {
+  let url: URL
+
+  init() throws {
+    url = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  }
+
+  func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+  func write(_ name: String, _ contents: String) throws {
+    try contents.write(toFile: path(name), atomically: true, encoding: .utf8)
+  }
+
+  func read(_ name: String) throws -> String { try String(contentsOfFile: path(name), encoding: .utf8) }
+
+  func mode(_ name: String) throws -> Int {
+    (try FileManager.default.attributesOfItem(atPath: path(name))[.posixPermissions] as? Int) ?? -1
+  }
+
+  func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
+
+  func opsdeck(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> Outcome {
+    try Programs.opsdeck(arguments, in: url, environment: environment, stdin: stdin)
+  }
+
+  deinit { try? FileManager.default.removeItem(at: url) }
+}
