@@ -73,6 +73,14 @@ public final class Store: Sendable {
         try db.execute(sql: "PRAGMA synchronous = NORMAL")
       }
     }
+    // A viewer that may not create the -shm file next to a file no process
+    // has open (no -wal file) reads it as immutable: nothing can change it.
+    var sqlitePath = path
+    if readOnly && unwritableReason(path) != nil && Glibc.access(path + "-wal", F_OK) != 0
+      && Glibc.access(path + "-shm", R_OK) != 0
+    {
+      sqlitePath = "file:" + uriEscaped(path) + "?immutable=1"
+    }
     // Switching a new file to WAL needs an exclusive lock, and SQLite does
     // not call the busy handler for it: when two processes open a new file
     // at once, one gets SQLITE_BUSY at once. Retry that, within the timeout.
@@ -80,7 +88,7 @@ public final class Store: Sendable {
     var pause: UInt32 = 2_000
     while true {
       do {
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: sqlitePath, configuration: configuration)
         // Touch the file so that a damaged header is reported here, not later.
         _ = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA schema_version") }
         return Store(path: path, pool: pool, isReadOnly: readOnly, created: created)
@@ -208,6 +216,14 @@ public final class Store: Sendable {
       if !walExists { return "directory \(parent) is not writable (\(String(cString: strerror(errno))))" }
     }
     return nil
+  }
+
+  /// A path as the path part of an SQLite `file:` URI.
+  private static func uriEscaped(_ path: String) -> String {
+    var allowed = CharacterSet.urlPathAllowed
+    allowed.remove(charactersIn: "?#%")
+    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    return absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute
   }
 
   static func translate(_ error: any Error, path: String) -> StoreError {
