@@ -65,6 +65,7 @@ let package = Package(
     .executableTarget(name: "opsdeck-bench", dependencies: ["OpsDeck", "Storage", grdb]),
 
     .testTarget(name: "StorageTests", dependencies: ["Storage", grdb]),
+    .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Storage", grdb]),
     .testTarget(name: "OpsDeckTests", dependencies: ["OpsDeck", "Storage"]),
     .testTarget(name: "EndToEndTests", dependencies: ["opsdeck", "Storage", grdb]),
   ]

@@ -226,7 +226,7 @@ public final class Store: Sendable {
     return absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute
   }
 
-  static func translate(_ error: any Error, path: String) -> StoreError {
+  public static func translate(_ error: any Error, path: String) -> StoreError {
     if let error = error as? StoreError { return error }
     guard let error = error as? DatabaseError else {
       return .sqlite(path: path, reason: "\(error)")

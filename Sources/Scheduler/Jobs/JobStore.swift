@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+import Storage
+
+/// A job that does not exist, or is not in a state the action needs.
+public struct JobError: ReportableError, Equatable {
+  public let message: String
+  public let isBadInput: Bool
+  public init(_ message: String, badInput: Bool = true) {
+    self.message = message
+    self.isBadInput = badInput
+  }
+  public var description: String { TerminalText.sanitize(message) }
+}
+
+/// A job to add: what `add`, `addBulk` and `jobs import` take.
+public struct NewJob: Sendable {
+  public var name: String
+  public var data: String
+  public var options: JobOptions
+
+  public init(name: String, data: String = "{}", options: JobOptions = JobOptions()) {
+    self.name = name
+    self.data = data
+    self.options = options
+  }
+}
+
+/// The durable queues: every read and write of the Scheduler's tables goes
+/// through here. All times are read from the clock.
+public final class JobStore: Sendable {
+  public let store: Store
+  public let clock: any Clock
+  /// Fires when jobs become ready in this process.
+  public let activity = ActivitySignal()
+
+  public init(store: Store, clock: any Clock) {
+    self.store = store
+    self.clock = clock
+  }
+
+  var now: Int64 { Self.milliseconds(clock.now()) }
+
+  static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+  static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+  /// Runs `body` in one write transaction and maps SQLite errors to the
+  /// one-line errors the CLI prints.
+  func write<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
+    do {
+      return try store.pool.write(body)
+    } catch let error as any ReportableError {
+      throw error
+    } catch {
+      throw Store.translate(error, path: store.path)
+    }
+  }
+
+  func read<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
+    do {
+      return try store.pool.read(body)
+    } catch let error as any ReportableError {
+      throw error
+    } catch {
+      throw Store.translate(error, path: store.path)
+    }
+  }
+
+  // MARK: - Adding
+
+  public struct Added: Sendable, Equatable {
+    /// The job id to print: the caller's job id, or opsdeck's number.
+    public var id: String
+    /// False when a job with the same job id already existed.
+    public var created: Bool
+
+    public init(id: String, created: Bool) {
+      self.id = id
+      self.created = created
+    }
+  }
+
+  public static func validate(queue: String) throws(JobInputError) {
+    try validateName(queue, what: "queue name")
+  }
+
+  static func validateName(_ text: String, what: String) throws(JobInputError) {
+    if text.isEmpty { throw JobInputError("invalid \(what): it is empty") }
+    if text.count > 200 { throw JobInputError("invalid \(what): longer than 200 characters") }
+    if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+      throw JobInputError("invalid \(what) '\(text)': it contains control characters")
+    }
+  }
+
+  /// Checks that `data` is one JSON value.
+  public static func validate(data: String) throws(JobInputError) {
+    do {
+      _ = try JSONSerialization.jsonObject(with: Data(data.utf8), options: [.fragmentsAllowed])
+    } catch {
+      throw JobInputError("invalid job data: not JSON (\(data.prefix(60)))")
+    }
+  }
+
+  @discardableResult
+  public func add(queue: String, name: String, data: String = "{}", options: JobOptions = JobOptions()) throws -> Added
+  {
+    try Self.validate(queue: queue)
+    try Self.validateName(name, what: "job name")
+    try Self.validate(data: data)
+    try options.validate()
+    let added = try write { db in try insert(db, queue: queue, job: NewJob(name: name, data: data, options: options)) }
+    if added.created && options.delayMilliseconds == 0 { activity.notify() }
+    return added
+  }
+
+  /// Adds many jobs to one queue, one transaction per `chunk`: BullMQ's
+  /// `addBulk`. Returns how many were created (jobs whose job id existed
+  /// are not).
+  @discardableResult
+  public func addBulk(queue: String, jobs: [NewJob], chunk: Int = 10_000) throws -> Int {
+    try Self.validate(queue: queue)
+    for job in jobs {
+      try Self.validateName(job.name, what: "job name")
+      try job.options.validate()
+    }
+    var created = 0
+    var start = 0
+    while start < jobs.count {
+      let slice = jobs[start..<min(start + chunk, jobs.count)]
+      created += try write { db in
+        var waiting = 0
+        var delayed = 0
+        for job in slice where try insert(db, queue: queue, job: job, countsDeferred: true).created {
+          if job.options.delayMilliseconds > 0 { delayed += 1 } else { waiting += 1 }
+        }
+        try bump(db, queue: queue, [.waiting: waiting, .delayed: delayed])
+        return waiting + delayed
+      }
+      start += chunk
+    }
+    activity.notify()
+    return created
+  }
+
+  /// Adds `count` copies of one job, one transaction per chunk: the fast
+  /// path of `jobs add-bulk`.
+  @discardableResult
+  public func addCopies(queue: String, name: String, data: String, count: Int, chunk: Int = 10_000) throws -> Int {
+    try Self.validate(queue: queue)
+    try Self.validateName(name, what: "job name")
+    try Self.validate(data: data)
+    var done = 0
+    while done < count {
+      let size = min(chunk, count - done)
+      try write { db in
+        let statement = try db.cachedStatement(
+          sql: "INSERT INTO jobs (queue, name, data, state, ready_at, created_at) VALUES (?, ?, ?, 0, ?, ?)")
+        let now = self.now
+        try statement.setArguments([queue, name, data, now, now])
+        for _ in 0..<size { try statement.execute() }
+        try bump(db, queue: queue, [.waiting: size])
+      }
+      done += size
+    }
+    activity.notify()
+    return done
+  }
+
+  /// Inserts one job inside the caller's transaction.
+  func insert(_ db: GRDB.Database, queue: String, job: NewJob, countsDeferred: Bool = false) throws -> Added {
+    let options = job.options
+    if let jobID = options.jobID,
+      try Int64.fetchOne(db, sql: "SELECT id FROM jobs WHERE custom_id = ?", arguments: [jobID]) != nil
+    {
+      return Added(id: jobID, created: false)
+    }
+    let now = self.now
+    let delayed = options.delayMilliseconds > 0
+    let statement = try db.cachedStatement(
+      sql: """
+        INSERT INTO jobs (custom_id, queue, name, data, state, priority, ready_at, attempts, backoff, timeout_ms,
+          remove_on_complete, remove_on_fail, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """)
+    try statement.execute(arguments: [
+      options.jobID, queue, job.name, job.data, delayed ? JobState.delayed.rawValue : JobState.waiting.rawValue,
+      options.priority ?? 0, now + options.delayMilliseconds, options.attempts, options.backoff?.description,
+      options.timeoutMilliseconds, options.removeOnComplete?.description, options.removeOnFail?.description, now,
+    ])
+    if !countsDeferred { try bump(db, queue: queue, [delayed ? .delayed : .waiting: 1]) }
+    return Added(id: options.jobID ?? String(db.lastInsertedRowID), created: true)
+  }
+
+  /// Adds `deltas` to the queue's counters, creating the queue row.
+  func bump(_ db: GRDB.Database, queue: String, _ deltas: [JobState: Int]) throws {
+    let changes = deltas.filter { $0.value != 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
+    if changes.isEmpty { return }
+    let columns = changes.map(\.key.countColumn)
+    let sql =
+      "INSERT INTO queues (name, \(columns.joined(separator: ", "))) VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", "))) "
+      + "ON CONFLICT(name) DO UPDATE SET "
+      + columns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
+    var arguments: [any DatabaseValueConvertible] = [queue]
+    arguments += changes.map { $0.value }
+    try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+  }
+}
