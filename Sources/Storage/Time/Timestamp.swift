@@ -115,7 +115,7 @@ public enum Timestamp {
   }
 
   // Howard Hinnant's days_from_civil / civil_from_days.
-  static func days(fromCivil year: Int, _ month: Int, _ day: Int) -> Int64 {
+  public static func days(fromCivil year: Int, _ month: Int, _ day: Int) -> Int64 {
     let y = Int64(month <= 2 ? year - 1 : year)
     let era = (y >= 0 ? y : y - 399) / 400
     let yearOfEra = y - era * 400
@@ -125,7 +125,7 @@ public enum Timestamp {
     return era * 146_097 + dayOfEra - 719_468
   }
 
-  static func civil(fromDays days: Int64) -> (Int, Int, Int) {
+  public static func civil(fromDays days: Int64) -> (Int, Int, Int) {
     let z = days + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097
     let dayOfEra = z - era * 146_097
