@@ -27,9 +27,10 @@ struct CronExpressionTests {
     #expect(
       try fires("5,35 1 * * *", from: "2026-01-01T01:05:00Z")
         == ["2026-01-01T01:35:00Z", "2026-01-02T01:05:00Z", "2026-01-02T01:35:00Z"])
-    #expect(try fires("10/20 * * * *", from: "2026-01-01T00:00:00Z") == [
-      "2026-01-01T00:10:00Z", "2026-01-01T00:30:00Z", "2026-01-01T00:50:00Z",
-    ])
+    #expect(
+      try fires("10/20 * * * *", from: "2026-01-01T00:00:00Z") == [
+        "2026-01-01T00:10:00Z", "2026-01-01T00:30:00Z", "2026-01-01T00:50:00Z",
+      ])
   }
 
   @Test func namesForMonthsAndDays() throws {
@@ -61,9 +62,10 @@ struct CronExpressionTests {
       try fires("0 0 13 * 5", from: "2026-01-01T00:00:00Z")
         == ["2026-01-02T00:00:00Z", "2026-01-09T00:00:00Z", "2026-01-13T00:00:00Z"])
     // A field starting with * is unrestricted (Vixie): odd days that are Fridays.
-    #expect(try fires("0 0 */2 * 5", from: "2026-01-01T00:00:00Z", count: 2) == [
-      "2026-01-09T00:00:00Z", "2026-01-23T00:00:00Z",
-    ])
+    #expect(
+      try fires("0 0 */2 * 5", from: "2026-01-01T00:00:00Z", count: 2) == [
+        "2026-01-09T00:00:00Z", "2026-01-23T00:00:00Z",
+      ])
   }
 
   @Test func monthEndsAndLeapDays() throws {
@@ -73,9 +75,10 @@ struct CronExpressionTests {
     #expect(
       try fires("0 12 29 2 *", from: "2026-01-01T00:00:00Z", count: 2)
         == ["2028-02-29T12:00:00Z", "2032-02-29T12:00:00Z"])
-    #expect(try fires("59 23 28-29 2 *", from: "2028-02-28T23:59:00Z", count: 2) == [
-      "2028-02-29T23:59:00Z", "2029-02-28T23:59:00Z",
-    ])
+    #expect(
+      try fires("59 23 28-29 2 *", from: "2028-02-28T23:59:00Z", count: 2) == [
+        "2028-02-29T23:59:00Z", "2029-02-28T23:59:00Z",
+      ])
   }
 
   @Test func thirtyFirstOfFebruaryNeverFires() throws {

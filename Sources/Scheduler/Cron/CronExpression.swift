@@ -50,7 +50,8 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     var fields = source.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
     guard fields.count == 5 || fields.count == 6 else {
       throw CronSyntaxError(
-        expression: text, reason: "expected 5 fields (minute hour day month weekday) or 6 with seconds, got \(fields.count)")
+        expression: text,
+        reason: "expected 5 fields (minute hour day month weekday) or 6 with seconds, got \(fields.count)")
     }
     if fields.count == 5 { fields.insert("0", at: 0) }
     func field(_ index: Int, _ name: String, _ range: ClosedRange<Int>, names: [String] = [], nameBase: Int = 0)
