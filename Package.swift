@@ -57,7 +57,7 @@ let package = Package(
     .executableTarget(
       name: "opsdeck",
       dependencies: [
-        "OpsDeck", "Storage", logging,
+        "OpsDeck", "Scheduler", "Storage", logging,
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

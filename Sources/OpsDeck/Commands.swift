@@ -15,6 +15,14 @@ public struct InitReport: Codable, Sendable {
   public var migrationsApplied: [String]
   public var config: String?
   public var configCreated: Bool
+
+  enum CodingKeys: String, CodingKey {
+    case database
+    case databaseCreated = "database_created"
+    case migrationsApplied = "migrations_applied"
+    case config
+    case configCreated = "config_created"
+  }
 }
 
 /// What `opsdeck migrate` did.
@@ -22,6 +30,12 @@ public struct MigrateReport: Codable, Sendable {
   public var database: String
   public var applied: [String]
   public var total: Int
+
+  enum CodingKeys: String, CodingKey {
+    case database
+    case applied
+    case total
+  }
 }
 
 /// `opsdeck status`: the database file and its schema.
@@ -37,6 +51,20 @@ public struct DatabaseStatus: Codable, Sendable {
   public var createdBy: String?
   public var config: String
   public var now: Date
+
+  enum CodingKeys: String, CodingKey {
+    case database
+    case sizeBytes = "size_bytes"
+    case mode
+    case readOnly = "read_only"
+    case journalMode = "journal_mode"
+    case migrationsApplied = "migrations_applied"
+    case migrationsPending = "migrations_pending"
+    case createdAt = "created_at"
+    case createdBy = "created_by"
+    case config
+    case now
+  }
 }
 
 /// `opsdeck version`: this binary and the libraries it runs on.

@@ -44,7 +44,10 @@ struct OpsDeckCommand: ParsableCommand {
         opsdeck --db /var/lib/opsdeck/opsdeck.db init
       """,
     version: Runtime.version,
-    subcommands: [Init.self, Migrate.self, Status.self, ConfigCommand.self, Version.self],
+    subcommands: [
+      Init.self, Migrate.self, Status.self, JobsCommand.self, QueuesCommand.self, SchedulesCommand.self,
+      CronCommand.self, ConfigCommand.self, Version.self,
+    ],
     defaultSubcommand: Status.self
   )
 

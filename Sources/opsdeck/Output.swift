@@ -24,3 +24,82 @@ enum Output {
     }
   }
 }
+
+extension Output {
+  /// Aligned columns under a header; every cell is sanitised and cut to
+  /// `maxWidth` characters.
+  static func columns(_ headers: [String], _ rows: [[String]], maxWidth: Int = 48) {
+    let cells = rows.map { row in
+      row.map { cell -> String in
+        let clean = TerminalText.sanitize(cell)
+        return clean.count > maxWidth ? String(clean.prefix(maxWidth - 1)) + "…" : clean
+      }
+    }
+    var widths = headers.map(\.count)
+    for row in cells {
+      for (index, cell) in row.enumerated() where index < widths.count {
+        widths[index] = max(widths[index], cell.count)
+      }
+    }
+    func render(_ row: [String]) -> String {
+      row.enumerated().map { index, cell in
+        index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+      }.joined(separator: "  ")
+    }
+    print(render(headers))
+    for row in cells { print(render(row)) }
+  }
+
+  /// `3m ago`, `in 2h`: for people reading a list.
+  static func relative(_ date: Date?, now: Date) -> String {
+    guard let date else { return "-" }
+    let seconds = Int(date.timeIntervalSince(now).rounded())
+    let magnitude = abs(seconds)
+    let text: String
+    switch magnitude {
+    case ..<60: text = "\(magnitude)s"
+    case ..<3_600: text = "\(magnitude / 60)m"
+    case ..<86_400: text = "\(magnitude / 3_600)h"
+    default: text = "\(magnitude / 86_400)d"
+    }
+    return seconds > 0 ? "in \(text)" : "\(text) ago"
+  }
+}
+
+/// Parses the option texts that engines take as numbers, naming the flag.
+enum Parse {
+  static func milliseconds(_ text: String?, flag: String) throws -> Int64? {
+    guard let text else { return nil }
+    do {
+      return try Duration(parsing: text).milliseconds
+    } catch {
+      throw UsageError("\(flag): \(error.description)")
+    }
+  }
+
+  static func json(_ text: String, flag: String) throws -> String {
+    do {
+      _ = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+      return text
+    } catch {
+      throw UsageError("\(flag): not valid JSON: \(text.prefix(80))")
+    }
+  }
+
+  static func time(_ text: String?, flag: String) throws -> Date? {
+    guard let text else { return nil }
+    do {
+      return try Timestamp.parse(text)
+    } catch {
+      throw UsageError("\(flag): \(error.description)")
+    }
+  }
+}
+
+/// A flag or argument the user can fix: exit code 2.
+struct UsageError: ReportableError {
+  let message: String
+  init(_ message: String) { self.message = message }
+  var description: String { TerminalText.sanitize(message) }
+  var isBadInput: Bool { true }
+}

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A job as `jobs list` shows it.
-public struct JobSummary: Sendable, Codable, Equatable {
+public struct JobSummary: Sendable, Encodable, Equatable {
   public var id: String
   public var queue: String
   public var name: String
@@ -72,8 +72,8 @@ public enum JobOutcome: Sendable {
 }
 
 /// A queue as `opsdeck queues` shows it.
-public struct QueueStatus: Sendable, Codable, Equatable {
-  public struct Counts: Sendable, Codable, Equatable {
+public struct QueueStatus: Sendable, Encodable, Equatable {
+  public struct Counts: Sendable, Encodable, Equatable {
     public var waiting: Int
     public var delayed: Int
     public var active: Int

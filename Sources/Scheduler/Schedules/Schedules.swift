@@ -35,7 +35,7 @@ public struct ScheduleSpec: Sendable, Equatable {
 }
 
 /// A schedule as `schedules list` shows it.
-public struct ScheduleInfo: Sendable, Codable, Equatable {
+public struct ScheduleInfo: Sendable, Encodable, Equatable {
   public var id: String
   public var queue: String
   public var name: String

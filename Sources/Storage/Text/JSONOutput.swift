@@ -1,11 +1,12 @@
 import Foundation
 
-/// How every `--json` listing is written: snake_case keys, UTC ISO-8601
-/// times with `Z`, keys sorted so output diffs cleanly.
+/// How every `--json` listing is written: UTC ISO-8601 times with `Z`,
+/// keys sorted so output diffs cleanly. Keys are snake_case through each
+/// type's `CodingKeys`, not a key strategy: a strategy would also rewrite
+/// the keys inside a job's data.
 public enum JSONOutput {
   public static func encoder(pretty: Bool = false) -> JSONEncoder {
     let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.dateEncodingStrategy = .custom { date, encoder in
       var container = encoder.singleValueContainer()
       try container.encode(Timestamp.format(date))
