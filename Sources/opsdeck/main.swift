@@ -4,11 +4,7 @@ import Logging
 import Storage
 
 // Only the executable configures logging; the engines take a Logger.
-LoggingSystem.bootstrap { label in
-  var handler = StreamLogHandler.standardError(label: label)
-  handler.logLevel = .info
-  return handler
-}
+LogOutput.bootstrap()
 
 /// Prints the one line an error deserves and returns the exit code:
 /// 0 for --help and --version, 2 for bad input, 1 for a failure.

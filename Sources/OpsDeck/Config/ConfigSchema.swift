@@ -86,6 +86,24 @@ public enum ConfigSchema {
           doc: "Where the console writes its log while it is on screen."),
       ]),
     .section(
+      "scheduler", doc: "Job queues: how workers (`opsdeck work`, `opsdeck run`, the console) run jobs.",
+      [
+        ConfigKey(
+          "concurrency", .integer(1...10_000), default: .integer(8), doc: "Jobs running at once per queue, per process."),
+        ConfigKey(
+          "lock_duration", .duration, default: .duration(.seconds(30)),
+          doc: "A claimed job's lease; renewed at half of it while the job runs. A job whose lease runs out is stalled."),
+        ConfigKey(
+          "max_stalled_count", .integer(0...1_000), default: .integer(1),
+          doc: "How often a job may stall and go back to waiting before it fails."),
+        ConfigKey(
+          "stalled_interval", .duration, default: .duration(.seconds(30)),
+          doc: "How often workers look for stalled jobs."),
+        ConfigKey(
+          "shutdown_grace", .duration, default: .duration(.seconds(25)),
+          doc: "On SIGTERM or SIGINT, how long running jobs may finish before they are released to other workers."),
+      ]),
+    .section(
       "smtp", doc: "The mail server for lifecycle e-mails and e-mail alerts.",
       [
         ConfigKey(

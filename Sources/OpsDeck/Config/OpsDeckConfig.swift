@@ -10,6 +10,7 @@ public struct OpsDeckConfig: Sendable {
   public let database: DatabaseSettings
   public let log: LogSettings
   public let smtp: SMTPSettings
+  public let scheduler: SchedulerSettings
 
   public struct DatabaseSettings: Sendable {
     public var path: String?
@@ -19,6 +20,14 @@ public struct OpsDeckConfig: Sendable {
   public struct LogSettings: Sendable {
     public var level: String
     public var file: String
+  }
+
+  public struct SchedulerSettings: Sendable {
+    public var concurrency: Int
+    public var lockDuration: Duration
+    public var maxStalledCount: Int
+    public var stalledInterval: Duration
+    public var shutdownGrace: Duration
   }
 
   public struct SMTPSettings: Sendable {
@@ -39,6 +48,13 @@ public struct OpsDeckConfig: Sendable {
       busyTimeout: database.duration("busy_timeout") ?? Store.defaultBusyTimeout)
     let log = table.table("log")
     self.log = LogSettings(level: log.string("level") ?? "info", file: log.string("file") ?? "opsdeck.log")
+    let scheduler = table.table("scheduler")
+    self.scheduler = SchedulerSettings(
+      concurrency: scheduler.integer("concurrency") ?? 8,
+      lockDuration: scheduler.duration("lock_duration") ?? .seconds(30),
+      maxStalledCount: scheduler.integer("max_stalled_count") ?? 1,
+      stalledInterval: scheduler.duration("stalled_interval") ?? .seconds(30),
+      shutdownGrace: scheduler.duration("shutdown_grace") ?? .seconds(25))
     let smtp = table.table("smtp")
     self.smtp = SMTPSettings(
       url: smtp.string("url") ?? "", username: smtp.string("username") ?? "",

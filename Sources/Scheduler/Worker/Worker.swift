@@ -130,7 +130,10 @@ public final class Worker: Sendable {
           break
         }
       }
-      if woken { loop.mustClaim = true }
+      if woken {
+        loop.mustClaim = true
+        loop.refreshNextDue()
+      }
       loop.housekeeping()
       if stopDeadline == nil && loop.mustClaim {
         busy = loop.claim() || busy
@@ -270,6 +273,9 @@ private struct DispatcherState {
     }
     worker.count(outcomes)
     mustClaim = true
+    if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
+      refreshNextDue()  // a retry with backoff is a delayed job
+    }
     return true
   }
 
@@ -352,6 +358,10 @@ private struct DispatcherState {
     return claimedAny
   }
 
+  mutating func refreshNextDue() {
+    nextDue = (try? jobs.nextDelayedDue()) ?? nextDue
+  }
+
   func hasWorkLeft() -> Bool {
     (try? jobs.hasUnfinishedWork(queues: options.queues)) ?? true
   }
@@ -374,7 +384,7 @@ private struct DispatcherState {
     lastDataVersion = version
     mustClaim = true
     if options.queues == nil, let all = try? Self.allQueues(jobs) { queues = all }
-    nextDue = (try? jobs.nextDelayedDue()) ?? nextDue
+    refreshNextDue()
   }
 
   /// Gives every job still running back to waiting.
