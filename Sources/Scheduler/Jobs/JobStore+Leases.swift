@@ -98,7 +98,36 @@ extension JobStore {
           RETURNING remove_on_complete
           """)
       var counted = 0
+      // Plain completions (no return value) of one claim: one statement.
+      var plain: [Int64: [ClaimedJob]] = [:]
+      var rest: [JobOutcome] = []
       for outcome in outcomes {
+        if case .completed(let job, nil) = outcome {
+          plain[job.lockToken, default: []].append(job)
+        } else {
+          rest.append(outcome)
+        }
+      }
+      let completeMany = try db.cachedStatement(
+        sql: """
+          UPDATE jobs SET state = 3, finished_at = ?, attempts_made = attempts_made + 1, lock_token = NULL,
+            lock_until = NULL
+          WHERE lock_token = ? AND state = 2 AND id IN (SELECT value FROM json_each(?))
+          RETURNING queue, remove_on_complete
+          """)
+      for (token, group) in plain {
+        let ids = "[" + group.map { String($0.rowID) }.joined(separator: ",") + "]"
+        let rows = try Row.fetchAll(completeMany, arguments: [now, token, ids])
+        for row in rows {
+          let queue: String = row[0]
+          counted += 1
+          completedByQueue[queue, default: 0] += 1
+          deltas[queue, default: [:]][.active, default: 0] -= 1
+          deltas[queue, default: [:]][.completed, default: 0] += 1
+          if let keep = row[1] as String? { retention[queue, default: []].insert(keep) }
+        }
+      }
+      for outcome in rest {
         switch outcome {
         case .completed(let job, let returnValue):
           guard let row = try Row.fetchOne(complete, arguments: [now, returnValue, job.rowID, job.lockToken]) else {

@@ -80,7 +80,9 @@ public struct SleepHandler: JobHandler {
 
 /// Runs a program without a shell: `{"command": "...", "args": [...],
 /// "timeout": "30s"}`. A non-zero exit fails the attempt with the tail of
-/// its stderr; stdout's tail is the return value.
+/// its stderr; stdout's tail is the return value. The program finds the
+/// job in `OPSDECK_JOB_ID`, `OPSDECK_JOB_QUEUE`, `OPSDECK_JOB_NAME` and
+/// `OPSDECK_JOB_ATTEMPT`.
 public struct ExecHandler: JobHandler {
   public static let tailBytes = 2_000
 
@@ -100,15 +102,23 @@ public struct ExecHandler: JobHandler {
         throw HandlerFailure("exec timeout: \(error.description)")
       }
     }
-    return try await Subprocess.run(command: command, arguments: arguments, timeout: timeout)
+    let job = context.job
+    let environment = [
+      "OPSDECK_JOB_ID": job.id, "OPSDECK_JOB_QUEUE": job.queue, "OPSDECK_JOB_NAME": job.name,
+      "OPSDECK_JOB_ATTEMPT": String(job.attemptsMade + 1),
+    ]
+    return try await Subprocess.run(command: command, arguments: arguments, environment: environment, timeout: timeout)
   }
 }
 
 /// One child process, waited for without blocking a thread of the pool,
 /// killed when its task is cancelled or its timeout passes.
 enum Subprocess {
-  static func run(command: String, arguments: [String], timeout: Duration?) async throws -> String? {
+  static func run(command: String, arguments: [String], environment: [String: String], timeout: Duration?)
+    async throws -> String?
+  {
     let process = Process()
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     if command.contains("/") {
       process.executableURL = URL(fileURLWithPath: command)
       process.arguments = arguments
