@@ -51,7 +51,8 @@ struct LineLogHandler: LogHandler {
         let text = TerminalText.sanitize("\(value)")
         return "\(key)=" + (text.contains(" ") || text.isEmpty ? "\"\(text)\"" : text)
       }
-      line = ([at, event.level.rawValue, TerminalText.sanitize(event.message.description)] + fields).joined(separator: " ")
+      line = ([at, event.level.rawValue, TerminalText.sanitize(event.message.description)] + fields).joined(
+        separator: " ")
     case .json:
       var object: [String: String] = ["at": at, "level": event.level.rawValue, "message": event.message.description]
       for (key, value) in merged where object[key] == nil { object[key] = "\(value)" }

@@ -13,7 +13,8 @@ struct WorkerFlags: ParsableArguments {
   var concurrency: Int?
   @Option(help: ArgumentHelp("A claimed job's lease (default 30s), renewed at half of it.", valueName: "duration"))
   var lockDuration: String?
-  @Option(help: ArgumentHelp("On SIGTERM/SIGINT, how long running jobs may finish (default 25s).", valueName: "duration"))
+  @Option(
+    help: ArgumentHelp("On SIGTERM/SIGINT, how long running jobs may finish (default 25s).", valueName: "duration"))
   var grace: String?
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level?
   @Option(help: "Log lines as text or json.") var logFormat: LogOutput.Format = .text
@@ -84,5 +85,9 @@ struct Work: ParsableCommand {
 final class Counter: @unchecked Sendable {
   private let lock = NSLock()
   private var value = 0
-  func next() -> Int { lock.withLock { value += 1; return value } }
+  func next() -> Int {
+    lock.withLock {
+      value += 1; return value
+    }
+  }
 }

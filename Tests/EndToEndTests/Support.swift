@@ -84,7 +84,12 @@ final class RunningProcess {
     }
   }
 
-  func wait() throws -> Outcome {
+  /// Waits for the process; one still running after `timeout` is killed,
+  /// so that a hung command fails its test instead of hanging the suite.
+  func wait(timeout: TimeInterval = 120) throws -> Outcome {
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(2_000) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
     defer {
       try? FileManager.default.removeItem(at: outURL)

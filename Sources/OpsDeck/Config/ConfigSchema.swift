@@ -89,10 +89,12 @@ public enum ConfigSchema {
       "scheduler", doc: "Job queues: how workers (`opsdeck work`, `opsdeck run`, the console) run jobs.",
       [
         ConfigKey(
-          "concurrency", .integer(1...10_000), default: .integer(8), doc: "Jobs running at once per queue, per process."),
+          "concurrency", .integer(1...10_000), default: .integer(8), doc: "Jobs running at once per queue, per process."
+        ),
         ConfigKey(
           "lock_duration", .duration, default: .duration(.seconds(30)),
-          doc: "A claimed job's lease; renewed at half of it while the job runs. A job whose lease runs out is stalled."),
+          doc: "A claimed job's lease; renewed at half of it while the job runs. A job whose lease runs out is stalled."
+        ),
         ConfigKey(
           "max_stalled_count", .integer(0...1_000), default: .integer(1),
           doc: "How often a job may stall and go back to waiting before it fails."),

@@ -359,9 +359,10 @@ extension JobStore {
     try read { db in try Int64.fetchOne(db, sql: "SELECT min(lock_until) FROM jobs WHERE state = 2") }
   }
 
-  /// Whether anything in these queues still needs a worker: waiting or
-  /// active jobs, or failed attempts waiting for their retry. Jobs delayed
-  /// on purpose do not count (`opsdeck work --until-empty`).
+  /// Whether anything in these queues still needs a worker: waiting jobs
+  /// of running queues, active jobs, or failed attempts waiting for their
+  /// retry. Jobs delayed on purpose and paused queues do not count
+  /// (`opsdeck work --until-empty`).
   public func hasUnfinishedWork(queues: [String]?) throws -> Bool {
     try read { db in
       if let queues {
@@ -369,7 +370,8 @@ extension JobStore {
           db,
           sql: """
             SELECT EXISTS (
-              SELECT 1 FROM queues WHERE name IN (SELECT value FROM json_each(?1)) AND (waiting > 0 OR active > 0)
+              SELECT 1 FROM queues WHERE name IN (SELECT value FROM json_each(?1))
+                AND ((waiting > 0 AND paused = 0) OR active > 0)
             ) OR EXISTS (
               SELECT 1 FROM jobs WHERE state = 1 AND retry_pending = 1 AND queue IN (SELECT value FROM json_each(?1))
             )
@@ -378,7 +380,7 @@ extension JobStore {
       return try Bool.fetchOne(
         db,
         sql: """
-          SELECT EXISTS (SELECT 1 FROM queues WHERE waiting > 0 OR active > 0)
+          SELECT EXISTS (SELECT 1 FROM queues WHERE (waiting > 0 AND paused = 0) OR active > 0)
             OR EXISTS (SELECT 1 FROM jobs WHERE state = 1 AND retry_pending = 1)
           """) ?? false
     }
