@@ -46,7 +46,7 @@ struct OpsDeckCommand: ParsableCommand {
     version: Runtime.version,
     subcommands: [
       Init.self, Migrate.self, Status.self, JobsCommand.self, QueuesCommand.self, SchedulesCommand.self,
-      CronCommand.self, Work.self, ConfigCommand.self, Version.self,
+      CronCommand.self, Work.self, Run.self, ConfigCommand.self, Version.self,
     ],
     defaultSubcommand: Status.self
   )

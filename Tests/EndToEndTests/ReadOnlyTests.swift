@@ -31,7 +31,7 @@ import Testing
     let status = try asViewer(workspace, ["--db", path, "status", "--json"])
     #expect(status.status == 0, "\(status.stderr)")
     #expect(try jsonField(status.stdout, "read_only") == "1")
-    #expect(try jsonField(status.stdout, "migrations_applied") == "1")
+    #expect(status.stdout.contains(#""migrations_pending":[]"#))
 
     let migrate = try asViewer(workspace, ["--db", path, "migrate"])
     #expect(migrate.status == 1)

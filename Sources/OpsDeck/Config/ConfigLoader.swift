@@ -44,8 +44,14 @@ public struct ConfigLoader {
     } catch {
       throw ConfigError(file: file, message: "invalid TOML: \(error)")
     }
-    var validator = Validator(file: file, locator: TOMLKeyLocator(text), environment: environment)
+    let locator = TOMLKeyLocator(text)
+    var validator = Validator(file: file, locator: locator, environment: environment)
     let table = validator.table(document, schema: ConfigSchema.root, path: [])
+    if validator.errors.isEmpty {
+      for problem in ConfigChecks.problems(in: table) {
+        validator.fail(problem.path, problem.message)
+      }
+    }
     if let first = validator.errors.min(by: { ($0.line ?? Int.max) < ($1.line ?? Int.max) }) {
       throw first
     }
@@ -58,6 +64,10 @@ public struct ConfigLoader {
         var nested = ConfigTable()
         fillDefaults(keys, into: &nested)
         table[key.name] = .table(nested)
+      } else if case .namedTables = key.kind {
+        table[key.name] = .namedTables([])
+      } else if case .tableList = key.kind {
+        table[key.name] = .tableList([])
       } else if let value = key.defaultValue {
         table[key.name] = value
       }
@@ -109,6 +119,47 @@ private struct Validator {
         result[key.name] = .table(table(raw?.table ?? TOMLTable(), schema: keys, path: keyPath))
         continue
       }
+      if case .namedTables(let keys) = key.kind {
+        guard let raw else {
+          result[key.name] = .namedTables([])
+          continue
+        }
+        guard raw.type == .table, let tables = raw.table else {
+          fail(keyPath, "expected tables such as [\(key.name).NAME], got \(Self.describe(raw))")
+          continue
+        }
+        var entries: [NamedTable] = []
+        for name in tables.keys.sorted() {
+          guard let entry = tables[name], entry.type == .table, let entryTable = entry.table else {
+            fail(keyPath + [name], "expected a table [\(key.name).\(name)]")
+            continue
+          }
+          entries.append(NamedTable(name: name, table: table(entryTable, schema: keys, path: keyPath + [name])))
+        }
+        result[key.name] = .namedTables(entries)
+        continue
+      }
+      if case .tableList(let keys) = key.kind {
+        guard let raw else {
+          result[key.name] = .tableList([])
+          continue
+        }
+        guard raw.type == .array, let array = raw.array else {
+          fail(keyPath, "expected [[\(key.name)]] entries, got \(Self.describe(raw))")
+          continue
+        }
+        var entries: [ConfigTable] = []
+        for (index, element) in array.enumerated() {
+          let elementPath = Array(keyPath.dropLast()) + ["\(key.name)[\(index)]"]
+          guard element.type == .table, let entryTable = element.table else {
+            fail(elementPath, "expected a table")
+            continue
+          }
+          entries.append(table(entryTable, schema: keys, path: elementPath))
+        }
+        result[key.name] = .tableList(entries)
+        continue
+      }
       guard let raw else {
         if let value = key.defaultValue { result[key.name] = value }
         continue
@@ -126,7 +177,7 @@ private struct Validator {
       return nil
     }
     switch kind {
-    case .table:
+    case .table, .namedTables, .tableList:
       return mismatch()
     case .boolean:
       guard raw.type == .bool, let value = raw.bool else { return mismatch() }

@@ -20,6 +20,18 @@ public enum ConfigRendering {
 
   private static func exampleLines(_ key: ConfigKey, path: [String], into lines: inout [String]) {
     let keyPath = path + [key.name]
+    if case .namedTables(let keys) = key.kind {
+      lines.append("")
+      lines.append(contentsOf: wrap(key.doc))
+      entryLines(keys, example: key.example, into: &lines)
+      return
+    }
+    if case .tableList(let keys) = key.kind {
+      lines.append("")
+      lines.append(contentsOf: wrap(key.doc))
+      entryLines(keys, example: key.example, into: &lines)
+      return
+    }
     if case .table(let keys) = key.kind {
       lines.append("")
       lines.append(contentsOf: wrap(key.doc))
@@ -37,13 +49,23 @@ public enum ConfigRendering {
     }
   }
 
-  private static func wrap(_ text: String, width: Int = 78) -> [String] {
+  /// The keys of each entry, then a commented sample entry.
+  private static func entryLines(_ keys: [ConfigKey], example: String?, into lines: inout [String]) {
+    for key in keys {
+      lines.append(contentsOf: wrap("\(key.name): \(key.doc)", prefix: "#   ", continuation: "#     "))
+    }
+    lines.append(contentsOf: (example ?? "").split(separator: "\n").map { "# " + $0 })
+  }
+
+  private static func wrap(_ text: String, width: Int = 78, prefix: String = "#", continuation: String = "#")
+    -> [String]
+  {
     var lines: [String] = []
-    var current = "#"
+    var current = prefix.hasSuffix(" ") ? String(prefix.dropLast()) : prefix
     for word in text.split(separator: " ") {
       if current.count + 1 + word.count > width {
         lines.append(current)
-        current = "#"
+        current = continuation.hasSuffix(" ") ? String(continuation.dropLast()) : continuation
       }
       current += " " + word
     }
@@ -69,7 +91,29 @@ public enum ConfigRendering {
   ) {
     for key in schema {
       guard let value = table[key.name] else { continue }
-      if case .table(let keys) = key.kind, case .table(let nested) = value {
+      if case .namedTables(let keys) = key.kind, case .namedTables(let entries) = value {
+        for entry in entries {
+          var nestedScalars: [String] = []
+          var nestedSections: [String] = []
+          render(
+            entry.table, schema: keys, path: path + [key.name, entry.name], scalars: &nestedScalars,
+            sections: &nestedSections)
+          sections.append("")
+          sections.append("[\((path + [key.name, entry.name]).map(bareKey).joined(separator: "."))]")
+          sections.append(contentsOf: nestedScalars)
+          sections.append(contentsOf: nestedSections)
+        }
+      } else if case .tableList(let keys) = key.kind, case .tableList(let entries) = value {
+        for entry in entries {
+          var nestedScalars: [String] = []
+          var nestedSections: [String] = []
+          render(entry, schema: keys, path: path + [key.name], scalars: &nestedScalars, sections: &nestedSections)
+          sections.append("")
+          sections.append("[[\((path + [key.name]).map(bareKey).joined(separator: "."))]]")
+          sections.append(contentsOf: nestedScalars)
+          sections.append(contentsOf: nestedSections)
+        }
+      } else if case .table(let keys) = key.kind, case .table(let nested) = value {
         let keyPath = path + [key.name]
         var nestedScalars: [String] = []
         var nestedSections: [String] = []
@@ -100,7 +144,7 @@ public enum ConfigRendering {
     case .boolean(let flag): return flag ? "true" : "false"
     case .duration(let duration): return quoted(duration.compactText)
     case .list(let items): return "[" + items.map(quoted).joined(separator: ", ") + "]"
-    case .table: return "{}"
+    case .table, .namedTables, .tableList: return "{}"
     }
   }
 
@@ -151,12 +195,17 @@ extension ConfigRendering {
       guard let value = table[key.name] else { continue }
       switch (key.kind, redacted(value, kind: key.kind)) {
       case (.table(let keys), .table(let nested)): object[key.name] = jsonObject(nested, schema: keys)
+      case (.namedTables(let keys), .namedTables(let entries)):
+        object[key.name] = Dictionary(
+          uniqueKeysWithValues: entries.map { ($0.name, jsonObject($0.table, schema: keys) as Any) })
+      case (.tableList(let keys), .tableList(let entries)):
+        object[key.name] = entries.map { jsonObject($0, schema: keys) }
       case (_, .string(let text)): object[key.name] = text
       case (_, .integer(let number)): object[key.name] = number
       case (_, .boolean(let flag)): object[key.name] = flag
       case (_, .duration(let duration)): object[key.name] = duration.compactText
       case (_, .list(let items)): object[key.name] = items
-      case (_, .table): continue
+      case (_, .table), (_, .namedTables), (_, .tableList): continue
       }
     }
     return object

@@ -16,6 +16,10 @@ public indirect enum ConfigKind: Sendable {
   case mailbox
   case stringList
   case table([ConfigKey])
+  /// `[section.NAME]` tables, one per name chosen by the user.
+  case namedTables([ConfigKey])
+  /// `[[section]]` entries, in file order.
+  case tableList([ConfigKey])
 
   var expectation: String {
     switch self {
@@ -27,7 +31,8 @@ public indirect enum ConfigKind: Sendable {
     case .url(let schemes): return "a URL starting with " + schemes.map { "\($0)://" }.joined(separator: " or ")
     case .mailbox: return "an e-mail address such as \"Ops <ops@example.com>\""
     case .stringList: return "a list of strings"
-    case .table: return "a table"
+    case .table, .namedTables: return "a table"
+    case .tableList: return "a list of tables ([[…]])"
     }
   }
 }
@@ -55,6 +60,16 @@ public struct ConfigKey: Sendable {
 
   public static func section(_ name: String, doc: String, _ keys: [ConfigKey]) -> ConfigKey {
     ConfigKey(name, .table(keys), default: nil, doc: doc)
+  }
+
+  /// `[name.ENTRY]` tables; `example` is a commented sample for the example file.
+  public static func namedSections(_ name: String, doc: String, example: String, _ keys: [ConfigKey]) -> ConfigKey {
+    ConfigKey(name, .namedTables(keys), default: nil, doc: doc, example: example)
+  }
+
+  /// `[[name]]` entries; `example` is a commented sample for the example file.
+  public static func list(_ name: String, doc: String, example: String, _ keys: [ConfigKey]) -> ConfigKey {
+    ConfigKey(name, .tableList(keys), default: nil, doc: doc, example: example)
   }
 }
 
@@ -104,6 +119,44 @@ public enum ConfigSchema {
         ConfigKey(
           "shutdown_grace", .duration, default: .duration(.seconds(25)),
           doc: "On SIGTERM or SIGINT, how long running jobs may finish before they are released to other workers."),
+      ]),
+    .namedSections(
+      "queues", doc: "Per-queue settings, one [queues.NAME] table per queue. Queues need no entry to exist.",
+      example: """
+        [queues.webhooks]
+        concurrency = 16
+        rate_max = 100
+        rate_per = "1s"
+        """,
+      [
+        ConfigKey(
+          "concurrency", .integer(1...10_000), default: nil,
+          doc: "Jobs of this queue running at once per process (default: scheduler.concurrency)."),
+        ConfigKey(
+          "rate_max", .integer(1...1_000_000), default: nil,
+          doc: "Start at most this many jobs per rate_per, across every worker of every process."),
+        ConfigKey("rate_per", .duration, default: nil, doc: "The rate limit's window."),
+      ]),
+    .list(
+      "schedules", doc: "Repeatable jobs: one [[schedules]] entry each, with cron (and tz) or every.",
+      example: """
+        [[schedules]]
+        id = "fx-daily"
+        queue = "fx"
+        name = "exec"
+        cron = "0 6 * * 1-5"
+        tz = "Europe/Berlin"
+        data = '{"command": "/usr/local/bin/fetch-rates"}'
+        """,
+      [
+        ConfigKey("id", .string, default: nil, doc: "A name unique among schedules."),
+        ConfigKey("queue", .string, default: nil, doc: "The queue its jobs go to."),
+        ConfigKey("name", .string, default: nil, doc: "The job name (the handler)."),
+        ConfigKey("cron", .string, default: nil, doc: "A cron pattern: 5 fields, 6 with seconds, or @daily …"),
+        ConfigKey("tz", .string, default: nil, doc: "The IANA time zone of cron (default UTC)."),
+        ConfigKey("every", .duration, default: nil, doc: "A fixed interval instead of cron."),
+        ConfigKey("data", .string, default: nil, doc: "The job data, as JSON text."),
+        ConfigKey("limit", .integer(1...Int(Int32.max)), default: nil, doc: "Stop after this many runs."),
       ]),
     .section(
       "smtp", doc: "The mail server for lifecycle e-mails and e-mail alerts.",

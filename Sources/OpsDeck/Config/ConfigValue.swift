@@ -8,6 +8,14 @@ public enum ConfigValue: Sendable, Equatable {
   case duration(Duration)
   case list([String])
   case table(ConfigTable)
+  case namedTables([NamedTable])
+  case tableList([ConfigTable])
+}
+
+/// One `[section.NAME]` table.
+public struct NamedTable: Sendable, Equatable {
+  public var name: String
+  public var table: ConfigTable
 }
 
 /// A validated table: the schema's keys in the schema's order. Optional keys
@@ -56,6 +64,16 @@ public struct ConfigTable: Sendable, Equatable {
   public func table(_ key: String) -> ConfigTable {
     if case .table(let value) = self[key] { return value }
     return ConfigTable()
+  }
+
+  public func namedTables(_ key: String) -> [NamedTable] {
+    if case .namedTables(let value) = self[key] { return value }
+    return []
+  }
+
+  public func tableList(_ key: String) -> [ConfigTable] {
+    if case .tableList(let value) = self[key] { return value }
+    return []
   }
 
   public static func == (lhs: ConfigTable, rhs: ConfigTable) -> Bool {

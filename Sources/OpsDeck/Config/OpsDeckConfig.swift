@@ -11,6 +11,8 @@ public struct OpsDeckConfig: Sendable {
   public let log: LogSettings
   public let smtp: SMTPSettings
   public let scheduler: SchedulerSettings
+  public let queues: [QueueSettings]
+  public let schedules: [ScheduleSettings]
 
   public struct DatabaseSettings: Sendable {
     public var path: String?
@@ -28,6 +30,24 @@ public struct OpsDeckConfig: Sendable {
     public var maxStalledCount: Int
     public var stalledInterval: Duration
     public var shutdownGrace: Duration
+  }
+
+  public struct QueueSettings: Sendable, Equatable {
+    public var name: String
+    public var concurrency: Int?
+    public var rateMax: Int?
+    public var ratePer: Duration?
+  }
+
+  public struct ScheduleSettings: Sendable, Equatable {
+    public var id: String
+    public var queue: String
+    public var name: String
+    public var cron: String?
+    public var tz: String?
+    public var every: Duration?
+    public var data: String
+    public var limit: Int?
   }
 
   public struct SMTPSettings: Sendable {
@@ -55,6 +75,17 @@ public struct OpsDeckConfig: Sendable {
       maxStalledCount: scheduler.integer("max_stalled_count") ?? 1,
       stalledInterval: scheduler.duration("stalled_interval") ?? .seconds(30),
       shutdownGrace: scheduler.duration("shutdown_grace") ?? .seconds(25))
+    self.queues = table.namedTables("queues").map { entry in
+      QueueSettings(
+        name: entry.name, concurrency: entry.table.integer("concurrency"), rateMax: entry.table.integer("rate_max"),
+        ratePer: entry.table.duration("rate_per"))
+    }
+    self.schedules = table.tableList("schedules").map { entry in
+      ScheduleSettings(
+        id: entry.string("id") ?? "", queue: entry.string("queue") ?? "", name: entry.string("name") ?? "",
+        cron: entry.string("cron"), tz: entry.string("tz"), every: entry.duration("every"),
+        data: entry.string("data") ?? "{}", limit: entry.integer("limit"))
+    }
     let smtp = table.table("smtp")
     self.smtp = SMTPSettings(
       url: smtp.string("url") ?? "", username: smtp.string("username") ?? "",

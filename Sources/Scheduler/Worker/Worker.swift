@@ -26,8 +26,6 @@ public struct WorkerOptions: Sendable {
   public var runSchedules = true
 
   public init() {}
-
-  func concurrency(for queue: String) -> Int { max(1, concurrencyByQueue[queue] ?? concurrency) }
 }
 
 /// A pool of workers for one process. One dispatcher thread claims jobs in
@@ -51,6 +49,7 @@ public final class Worker: Sendable {
 
   private let condition = NSCondition()
   private nonisolated(unsafe) var shared = Shared()
+  private let limits: Mutex<(concurrency: Int, byQueue: [String: Int])>
   private let processedCount = Atomic<Int>(0)
   private let failedCount = Atomic<Int>(0)
 
@@ -60,6 +59,18 @@ public final class Worker: Sendable {
     self.handlers = handlers
     self.options = options
     self.logger = logger
+    self.limits = Mutex((options.concurrency, options.concurrencyByQueue))
+  }
+
+  /// Changes how many jobs run at once (a config reload); takes effect at
+  /// the next claim.
+  public func reconfigure(concurrency: Int, concurrencyByQueue: [String: Int]) {
+    limits.withLock { $0 = (concurrency, concurrencyByQueue) }
+    wake()
+  }
+
+  func concurrency(for queue: String) -> Int {
+    limits.withLock { max(1, $0.byQueue[queue] ?? $0.concurrency) }
   }
 
   /// Attempts finished by this worker (completed or failed).
@@ -321,7 +332,7 @@ private struct DispatcherState {
     for queue in queues {
       if let until = rateLimitedUntil[queue], until > now { continue }
       rateLimitedUntil[queue] = nil
-      let free = options.concurrency(for: queue) - active[queue, default: 0]
+      let free = worker.concurrency(for: queue) - active[queue, default: 0]
       guard free > 0 else { continue }
       let result: JobStore.ClaimResult
       do {
