@@ -36,7 +36,7 @@ test: deps
 	$(SWIFT) test --skip-build
 
 bench: deps
-	$(SWIFT) build -c release --product opsdeck-bench
+	$(SWIFT) build -c release --product opsdeck --product opsdeck-bench
 	.build/release/opsdeck-bench
 
 lint:

@@ -24,7 +24,8 @@ let package = Package(
     .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
 
     // Bottom layer.
-    .target(name: "Storage", dependencies: [grdb, logging]),
+    .target(
+      name: "Storage", dependencies: [grdb, .product(name: "GRDBSQLite", package: "GRDB.swift"), logging]),
     .target(
       name: "Scheduler",
       dependencies: ["Storage", grdb, logging, .product(name: "HeapModule", package: "swift-collections")]
@@ -62,7 +63,11 @@ let package = Package(
       ]
     ),
 
-    .executableTarget(name: "opsdeck-bench", dependencies: ["OpsDeck", "Storage", grdb]),
+    .executableTarget(
+      name: "opsdeck-bench",
+      dependencies: [
+        "OpsDeck", "Scheduler", "Storage", grdb, logging, .product(name: "GRDBSQLite", package: "GRDB.swift"),
+      ]),
 
     .testTarget(name: "StorageTests", dependencies: ["Storage", grdb]),
     .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Storage", grdb]),

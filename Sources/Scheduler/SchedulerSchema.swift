@@ -13,10 +13,10 @@ public enum SchedulerSchema {
         sql: """
           CREATE TABLE jobs (
             id INTEGER PRIMARY KEY,
-            custom_id TEXT UNIQUE,
+            custom_id TEXT,
             queue TEXT NOT NULL,
             name TEXT NOT NULL,
-            data TEXT NOT NULL DEFAULT '{}',
+            data TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(data)),
             state INTEGER NOT NULL,
             priority INTEGER NOT NULL DEFAULT 0,
             ready_at INTEGER NOT NULL,
@@ -38,6 +38,7 @@ public enum SchedulerSchema {
             processed_at INTEGER,
             finished_at INTEGER
           );
+          CREATE UNIQUE INDEX jobs_custom_id ON jobs(custom_id) WHERE custom_id IS NOT NULL;
           CREATE INDEX jobs_waiting ON jobs(queue, priority, ready_at, id) WHERE state = 0;
           CREATE INDEX jobs_delayed ON jobs(ready_at) WHERE state = 1;
           CREATE INDEX jobs_active ON jobs(lock_until) WHERE state = 2;

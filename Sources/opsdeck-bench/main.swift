@@ -1,7 +1,11 @@
 import Foundation
 import GRDB
+import GRDBSQLite
+import Logging
 import OpsDeck
+import Scheduler
 import Storage
+import Synchronization
 
 // `make bench`: figures, not tests. Each line is one measurement on this
 // machine; later issues add the engines' figures here.
@@ -66,4 +70,155 @@ let loads = 2_000
 try measure("load and validate the example config", unit: "loads", count: loads) {
   for _ in 0..<loads { _ = try ConfigLoader(environment: [:]).load(text: example, file: "example.toml") }
 }
+
+// MARK: - Scheduler
+
+print("")
+print("scheduler (no-op jobs, WAL, synchronous=NORMAL, leases on)")
+
+func freshJobStore(_ name: String) throws -> JobStore {
+  let store = try Store.open(path: directory.appendingPathComponent(name).path, access: .readWrite, create: true)
+  try store.migrate(Runtime.migrations, now: Date(), version: Runtime.version)
+  return JobStore(store: store, clock: SystemClock())
+}
+
+let singleCount = 100_000
+let singleStore = try freshJobStore("single.db")
+try measure("jobs added one at a time (Swift API)", unit: "jobs", count: singleCount) {
+  for index in 0..<singleCount {
+    try singleStore.add(queue: "bench", name: "noop", data: #"{"n":\#(index)}"#)
+  }
+}
+
+// The same one-job transactions through SQLite's C API, without opsdeck or
+// GRDB: the machine's peer figure for the line above.
+let raw = try freshJobStore("raw.db")
+try raw.store.pool.writeWithoutTransaction { db in
+  let connection = db.sqliteConnection
+  func prepare(_ sql: String) -> OpaquePointer? {
+    var statement: OpaquePointer?
+    sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+    return statement
+  }
+  let begin = prepare("BEGIN IMMEDIATE")
+  let commit = prepare("COMMIT")
+  let insert = prepare(
+    """
+    INSERT INTO jobs (custom_id, queue, name, data, state, priority, ready_at, attempts, backoff, timeout_ms,
+      remove_on_complete, remove_on_fail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    """)
+  let bump = prepare(
+    "INSERT INTO queues (name, waiting) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET waiting = waiting + excluded.waiting"
+  )
+  let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+  defer { for statement in [begin, commit, insert, bump] { sqlite3_finalize(statement) } }
+  try measure("peer: SQLite C API, same rows, 1 per tx", unit: "jobs", count: singleCount) {
+    for index in 0..<singleCount {
+      sqlite3_step(begin); sqlite3_reset(begin)
+      sqlite3_bind_null(insert, 1)
+      sqlite3_bind_text(insert, 2, "bench", -1, transient)
+      sqlite3_bind_text(insert, 3, "noop", -1, transient)
+      sqlite3_bind_text(insert, 4, #"{"n":\#(index)}"#, -1, transient)
+      sqlite3_bind_int64(insert, 5, 0)
+      sqlite3_bind_int64(insert, 6, 0)
+      let now = Int64(Date().timeIntervalSince1970 * 1000)
+      sqlite3_bind_int64(insert, 7, now)
+      sqlite3_bind_int64(insert, 8, 1)
+      for index in 9...12 { sqlite3_bind_null(insert, Int32(index)) }
+      sqlite3_bind_int64(insert, 13, now)
+      guard sqlite3_step(insert) == SQLITE_DONE else { throw BenchFailure() }
+      sqlite3_reset(insert)
+      sqlite3_bind_text(bump, 1, "bench", -1, transient)
+      sqlite3_bind_int64(bump, 2, 1)
+      sqlite3_step(bump); sqlite3_reset(bump)
+      guard sqlite3_step(commit) == SQLITE_DONE else { throw BenchFailure() }
+      sqlite3_reset(commit)
+    }
+  }
+}
+struct BenchFailure: Error {}
+
+let bulkCount = 1_000_000
+let bulkStore = try freshJobStore("bulk.db")
+try measure("jobs added in bulk (add-bulk, 10,000 per tx)", unit: "jobs", count: bulkCount) {
+  try bulkStore.addCopies(queue: "bench", name: "noop", data: "{}", count: bulkCount)
+}
+let importCount = 200_000
+let importJobs = (0..<importCount).map { NewJob(name: "noop", data: #"{"n":\#($0)}"#) }
+try measure("jobs added in bulk with data (addBulk)", unit: "jobs", count: importCount) {
+  try bulkStore.addBulk(queue: "imported", jobs: importJobs)
+}
+
+var quiet = Logger(label: "bench")
+quiet.logLevel = .critical
+var workerOptions = WorkerOptions()
+workerOptions.queues = ["bench"]
+workerOptions.concurrency = 1_000
+workerOptions.untilEmpty = true
+workerOptions.runSchedules = false
+let processCount = 500_000
+let processStore = try freshJobStore("process.db")
+try processStore.addCopies(queue: "bench", name: "noop", data: "{}", count: processCount)
+try measure("jobs processed by one worker pool (in-process)", unit: "jobs", count: processCount) {
+  try Worker(jobs: processStore, options: workerOptions, logger: quiet).run()
+}
+
+// The same through the real binary: `opsdeck work --until-empty`, process
+// start-up included.
+let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+  "opsdeck")
+if FileManager.default.isExecutableFile(atPath: binary.path) {
+  let path = directory.appendingPathComponent("work.db").path
+  let workStore = try freshJobStore("work.db")
+  try workStore.addCopies(queue: "bench", name: "noop", data: "{}", count: processCount)
+  try measure("jobs processed by `opsdeck work` (one process)", unit: "jobs", count: processCount) {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = [
+      "--db", path, "work", "--queue", "bench", "--until-empty", "--concurrency", "1000",
+      "--log-level", "error",
+    ]
+    try process.run()
+    process.waitUntilExit()
+  }
+}
+
+/// Records how late each delayed job started after its due time.
+final class LatencyHandler: JobHandler {
+  let samples = Mutex<[Double]>([])
+  func run(_ context: JobContext) async throws -> String? {
+    let due = (context.dataObject["due"] as? NSNumber)?.doubleValue ?? 0
+    let late = Date().timeIntervalSince1970 * 1000 - due
+    samples.withLock { $0.append(late) }
+    return nil
+  }
+}
+let latency = LatencyHandler()
+let delayedStore = try freshJobStore("delayed.db")
+var delayedOptions = WorkerOptions()
+delayedOptions.queues = ["timers"]
+delayedOptions.concurrency = 64
+let timerWorker = Worker(
+  jobs: delayedStore, handlers: HandlerRegistry.builtIn.adding(["latency": latency]), options: delayedOptions,
+  logger: quiet)
+let timerThread = Thread { try? timerWorker.run() }
+timerThread.start()
+let timers = 2_000
+for index in 0..<timers {
+  let delay = Int64(500 + (index * 7919) % 3_000)  // due from 0.5 s to 3.5 s from now, scattered
+  let due = Date().timeIntervalSince1970 * 1000 + Double(delay)
+  var options = JobOptions()
+  options.delayMilliseconds = delay
+  try delayedStore.add(queue: "timers", name: "latency", data: #"{"due":\#(due)}"#, options: options)
+}
+while latency.samples.withLock({ $0.count }) < timers { usleep(20_000) }
+timerWorker.stop(grace: .zero)
+let lateness = latency.samples.withLock { $0 }.sorted()
+func percentile(_ p: Double) -> Double { lateness[min(lateness.count - 1, Int(Double(lateness.count) * p))] }
+print(
+  "delayed job start after its due time".padding(toLength: 44, withPad: " ", startingAt: 0)
+    + String(
+      format: "  p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%d jobs)", percentile(0.5), percentile(0.99),
+      lateness.last ?? 0, lateness.count))
+
 if sink == 42 { print("") }  // keeps the work from being optimised away

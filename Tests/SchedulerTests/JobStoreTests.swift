@@ -290,4 +290,29 @@ struct JobStoreTests {
     #expect(try f.jobs.hasUnfinishedWork(queues: nil))
     #expect(try !f.jobs.hasUnfinishedWork(queues: ["other"]))
   }
+
+  @Test func progressAndLogsAreStoredWithTheJob() throws {
+    let f = try Fixture()
+    let id = try f.jobs.add(queue: "q", name: "x").id
+    let job = try #require(try f.claim().first)
+    try f.jobs.reportProgress(job, json: "42")
+    try f.jobs.appendLog(job, "fetched 3 statements")
+    f.clock.advance(by: .seconds(1))
+    try f.jobs.appendLog(job, "reconciled")
+    try f.jobs.reportProgress(job, json: #"{"done": 3, "of": 4}"#)
+    #expect(throws: JobInputError.self) { try f.jobs.reportProgress(job, json: "{half") }
+    let detail = try f.jobs.job(id)
+    #expect(detail.progress == #"{"done": 3, "of": 4}"#)
+    #expect(detail.logs.map(\.line) == ["fetched 3 statements", "reconciled"])
+    #expect(detail.logs.map { Timestamp.format($0.at) } == ["2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z"])
+  }
+
+  @Test func badDataIsRefusedByTheTableAndABulkAddWritesNothing() throws {
+    let f = try Fixture()
+    #expect(throws: JobInputError("invalid job data: not JSON")) {
+      try f.jobs.addBulk(queue: "q", jobs: [NewJob(name: "a", data: "{}"), NewJob(name: "b", data: "{oops")])
+    }
+    #expect(try f.jobs.list().isEmpty)
+    #expect(try f.jobs.queues().allSatisfy { $0.counts.waiting == 0 })
+  }
 }

@@ -20,6 +20,7 @@ public final class ActivitySignal: Sendable {
   }
 
   public func notify() {
-    for listener in listeners.withLock({ Array($0.values) }) { listener() }
+    guard let current = listeners.withLock({ $0.isEmpty ? nil : Array($0.values) }) else { return }
+    for listener in current { listener() }
   }
 }

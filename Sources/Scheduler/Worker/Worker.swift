@@ -221,6 +221,7 @@ private struct DispatcherState {
   var lastStalledCheck: Int64
   var lastRenewal: Int64
   var lastMaterialize: Int64 = 0
+  var lastPrune: Int64 = 0
   var lastDataVersion: Int?
   var mustClaim = true
   var scheduleJobClaimed = false
@@ -318,6 +319,10 @@ private struct DispatcherState {
         }
         scheduleJobClaimed = false
         lastMaterialize = now
+      }
+      if now - lastPrune >= 3_600_000 {
+        try jobs.pruneMetrics()  // per-minute throughput older than two days
+        lastPrune = now
       }
     } catch {
       worker.logger.error("scheduler housekeeping failed: \(error)")

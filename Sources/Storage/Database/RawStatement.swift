@@ -1,0 +1,67 @@
+import GRDB
+import GRDBSQLite
+
+/// A statement driven through SQLite's C API on the writer connection of a
+/// `Store`: the one place opsdeck calls that API. It exists for the job
+/// added one at a time, where GRDB's per-statement bookkeeping is a sixth
+/// of the whole transaction (`make bench` prints both figures). Everything
+/// else goes through GRDB.
+///
+/// Make it with ``Store/rawStatement(_:)`` and use it only inside that
+/// store's writes: the writer serialises them, which is what makes the
+/// unchecked `Sendable` sound. The store finalises it before it closes.
+public final class RawStatement: @unchecked Sendable {
+  public let sql: String
+  private var handle: OpaquePointer?
+  private var connection: OpaquePointer?
+  private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+  init(_ sql: String) {
+    self.sql = sql
+  }
+
+  private func prepared(_ db: GRDB.Database) throws -> OpaquePointer {
+    if let handle, connection == db.sqliteConnection { return handle }
+    finalize()
+    var made: OpaquePointer?
+    let code = sqlite3_prepare_v3(db.sqliteConnection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &made, nil)
+    guard code == SQLITE_OK, let made else { throw Self.error(db, code) }
+    handle = made
+    connection = db.sqliteConnection
+    return made
+  }
+
+  /// Binds `values` (Int64, Int, String or nil) and runs the statement to
+  /// its end.
+  public func run(_ db: GRDB.Database, _ values: [(any Sendable)?] = []) throws {
+    let statement = try prepared(db)
+    for (offset, value) in values.enumerated() {
+      let index = Int32(offset + 1)
+      switch value {
+      case let number as Int64: sqlite3_bind_int64(statement, index, number)
+      case let number as Int: sqlite3_bind_int64(statement, index, Int64(number))
+      case let text as String: sqlite3_bind_text(statement, index, text, -1, Self.transient)
+      default: sqlite3_bind_null(statement, index)
+      }
+    }
+    defer {
+      sqlite3_reset(statement)
+      sqlite3_clear_bindings(statement)
+    }
+    var code = sqlite3_step(statement)
+    while code == SQLITE_ROW { code = sqlite3_step(statement) }
+    guard code == SQLITE_DONE else { throw Self.error(db, code) }
+  }
+
+  func finalize() {
+    if let handle { sqlite3_finalize(handle) }
+    handle = nil
+    connection = nil
+  }
+
+  private static func error(_ db: GRDB.Database, _ code: Int32) -> DatabaseError {
+    let extended = sqlite3_extended_errcode(db.sqliteConnection)
+    let message = sqlite3_errmsg(db.sqliteConnection).map { String(cString: $0) }
+    return DatabaseError(resultCode: ResultCode(rawValue: extended == 0 ? code : extended), message: message)
+  }
+}
