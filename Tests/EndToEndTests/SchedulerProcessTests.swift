@@ -133,3 +133,75 @@ import Testing
     #expect(list.stdout.contains(#""next_run_at":null"#))
   }
 }
+
+@Suite struct HandlerProcessTests {
+  func scalar(_ path: String, _ sql: String) throws -> Int {
+    try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+  }
+
+  @Test func anAttemptLongerThanItsTimeoutFails() throws {
+    let workspace = try Workspace()
+    let db = workspace.path("ops.db")
+    #expect(try workspace.opsdeck(["--db", db, "init", "--no-config"]).status == 0)
+    let id = try workspace.opsdeck([
+      "--db", db, "jobs", "add", "q", "exec", "--timeout", "300ms", "--data",
+      #"{"command": "sleep", "args": ["30"]}"#,
+    ]).stdout.trimmingCharacters(in: .newlines)
+    let outcome = try workspace.opsdeck(["--db", db, "work", "--until-empty"])
+    #expect(outcome.status == 0)
+    let shown = try workspace.opsdeck(["--db", db, "jobs", "show", id, "--json"])
+    #expect(try jsonField(shown.stdout, "state") == "failed")
+    #expect(try jsonField(shown.stdout, "failed_reason") == "job timed out after 300ms")
+    let own = try workspace.opsdeck([
+      "--db", db, "jobs", "add", "q", "exec", "--data", #"{"command": "sleep", "args": ["30"], "timeout": "200ms"}"#,
+    ]).stdout.trimmingCharacters(in: .newlines)
+    #expect(try workspace.opsdeck(["--db", db, "work", "--until-empty"]).status == 0)
+    let killed = try workspace.opsdeck(["--db", db, "jobs", "show", own, "--json"])
+    #expect(try jsonField(killed.stdout, "failed_reason") == "'sleep' timed out after 200ms")
+  }
+
+  @Test func leasesAreRenewedWhileALongJobRuns() throws {
+    let workspace = try Workspace()
+    let db = workspace.path("ops.db")
+    try workspace.write("ops.toml", "[scheduler]\nstalled_interval = \"100ms\"\n")
+    let base = ["--db", db, "--config", "ops.toml"]
+    #expect(try workspace.opsdeck(base + ["init"]).status == 0)
+    _ = try workspace.opsdeck(base + ["jobs", "add", "q", "sleep", "--data", #"{"ms": 1500}"#])
+    let outcome = try workspace.opsdeck(base + ["work", "--until-empty", "--lock-duration", "400ms"])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(!outcome.stderr.contains("stalled"))
+    #expect(try scalar(db, "SELECT count(*) FROM jobs WHERE state = 3 AND stalled_count = 0") == 1)
+  }
+
+  @Test func execRunsWithoutAShellAndSeesItsJob() throws {
+    let workspace = try Workspace()
+    let db = workspace.path("ops.db")
+    #expect(try workspace.opsdeck(["--db", db, "init", "--no-config"]).status == 0)
+    let id = try workspace.opsdeck([
+      "--db", db, "jobs", "add", "reports", "exec", "--job-id", "report-7", "--data",
+      #"{"command": "sh", "args": ["-c", "echo $OPSDECK_JOB_ID $OPSDECK_JOB_QUEUE $OPSDECK_JOB_ATTEMPT; echo '$HOME;'"]}"#,
+    ]).stdout.trimmingCharacters(in: .newlines)
+    #expect(try workspace.opsdeck(["--db", db, "work", "--until-empty"]).status == 0)
+    let shown = try workspace.opsdeck(["--db", db, "jobs", "show", id, "--json"])
+    #expect(try jsonField(shown.stdout, "return_value") == "report-7 reports 1\n$HOME;")
+    let missing = try workspace.opsdeck([
+      "--db", db, "jobs", "add", "reports", "exec", "--data", #"{"command": "/no/such/program"}"#,
+    ]).stdout.trimmingCharacters(in: .newlines)
+    #expect(try workspace.opsdeck(["--db", db, "work", "--until-empty"]).status == 0)
+    let failed = try workspace.opsdeck(["--db", db, "jobs", "show", missing, "--json"])
+    #expect(try jsonField(failed.stdout, "failed_reason")?.hasPrefix("cannot run '/no/such/program'") == true)
+  }
+
+  @Test func anUnknownJobNameFailsWithTheKnownHandlers() throws {
+    let workspace = try Workspace()
+    let db = workspace.path("ops.db")
+    #expect(try workspace.opsdeck(["--db", db, "init", "--no-config"]).status == 0)
+    let id = try workspace.opsdeck(["--db", db, "jobs", "add", "q", "frobnicate"]).stdout
+      .trimmingCharacters(in: .newlines)
+    #expect(try workspace.opsdeck(["--db", db, "work", "--until-empty"]).status == 0)
+    let shown = try workspace.opsdeck(["--db", db, "jobs", "show", id, "--json"])
+    #expect(
+      try jsonField(shown.stdout, "failed_reason")
+        == "no handler registered for job name 'frobnicate' (known: exec, noop, sleep)")
+  }
+}

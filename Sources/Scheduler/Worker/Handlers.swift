@@ -135,11 +135,8 @@ enum Subprocess {
     let stderr = TailBuffer()
     output.fileHandleForReading.readabilityHandler = { stdout.append($0.availableData) }
     errors.fileHandleForReading.readabilityHandler = { stderr.append($0.availableData) }
-    let exited = AsyncStream<Int32>.makeStream()
-    process.terminationHandler = { finished in
-      exited.continuation.yield(finished.terminationStatus)
-      exited.continuation.finish()
-    }
+    let exit = ExitWaiter()
+    process.terminationHandler = { finished in exit.finished(finished.terminationStatus) }
     do {
       try process.run()
     } catch {
@@ -156,10 +153,10 @@ enum Subprocess {
       try? await Task.sleep(for: .seconds(2))
       kill(pid, SIGKILL)
     }
+    // Waits for the exit itself, cancelled or not: cancelling kills the
+    // program, which then exits.
     let status = await withTaskCancellationHandler {
-      var status: Int32 = -1
-      for await code in exited.stream { status = code }
-      return status
+      await exit.status()
     } onCancel: {
       kill(pid, SIGTERM)
       DispatchQueue.global().asyncAfter(deadline: .now() + 2) { kill(pid, SIGKILL) }
@@ -169,6 +166,7 @@ enum Subprocess {
     errors.fileHandleForReading.readabilityHandler = nil
     stdout.append(output.fileHandleForReading.readDataToEndOfFile())
     stderr.append(errors.fileHandleForReading.readDataToEndOfFile())
+    if Task.isCancelled { throw CancellationError() }
     if process.terminationReason == .uncaughtSignal {
       if let timeout, timedOut.load(ordering: .relaxed) {
         throw HandlerFailure("'\(command)' timed out after \(timeout.compactText)" + stderr.suffixText)
@@ -180,6 +178,33 @@ enum Subprocess {
     }
     let text = stdout.text
     return text.isEmpty ? nil : text
+  }
+}
+
+/// A child's exit status, for one waiter, whichever comes first.
+final class ExitWaiter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var code: Int32?
+  private var waiter: CheckedContinuation<Int32, Never>?
+
+  func finished(_ status: Int32) {
+    let waiting: CheckedContinuation<Int32, Never>? = lock.withLock {
+      code = status
+      defer { waiter = nil }
+      return waiter
+    }
+    waiting?.resume(returning: status)
+  }
+
+  func status() async -> Int32 {
+    await withCheckedContinuation { continuation in
+      let known: Int32? = lock.withLock {
+        if let code { return code }
+        waiter = continuation
+        return nil
+      }
+      if let known { continuation.resume(returning: known) }
+    }
   }
 }
 
