@@ -221,4 +221,83 @@ print(
       format: "  p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%d jobs)", percentile(0.5), percentile(0.99),
       lateness.last ?? 0, lateness.count))
 
+// How soon a waiting job starts: added by this process (the worker is woken
+// in-process) and by another process (noticed through PRAGMA data_version).
+let startLatency = LatencyHandler()
+let wakeStore = try freshJobStore("wake.db")
+var wakeOptions = WorkerOptions()
+wakeOptions.queues = ["wake"]
+let wakeWorker = Worker(
+  jobs: wakeStore, handlers: HandlerRegistry.builtIn.adding(["latency": startLatency]), options: wakeOptions,
+  logger: quiet)
+let wakeThread = Thread { try? wakeWorker.run() }
+wakeThread.start()
+usleep(200_000)
+let wakes = 200
+for _ in 0..<wakes {
+  let due = Date().timeIntervalSince1970 * 1000
+  try wakeStore.add(queue: "wake", name: "latency", data: #"{"due":\#(due)}"#)
+  usleep(5_000)
+}
+while startLatency.samples.withLock({ $0.count }) < wakes { usleep(10_000) }
+func report(_ label: String, _ samples: [Double]) {
+  let sorted = samples.sorted()
+  func at(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+  print(
+    label.padding(toLength: 44, withPad: " ", startingAt: 0)
+      + String(
+        format: "  p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%d jobs)", at(0.5), at(0.99), sorted.last ?? 0,
+        sorted.count))
+}
+report("start of a job added by this process", startLatency.samples.withLock { $0 })
+if FileManager.default.isExecutableFile(atPath: binary.path) {
+  // Another process adds each job; the latency is from its insert
+  // (created_at) to its claim (processed_at), both stored with the job.
+  let wakePath = directory.appendingPathComponent("wake.db").path
+  let others = 40
+  for _ in 0..<others {
+    let adder = Process()
+    adder.executableURL = binary
+    adder.arguments = ["--db", wakePath, "jobs", "add", "wake", "noop"]
+    adder.standardOutput = FileHandle.nullDevice
+    try adder.run()
+    adder.waitUntilExit()
+    usleep(30_000)
+  }
+  var remote: [Double] = []
+  while remote.count < others {
+    usleep(20_000)
+    remote = try wakeStore.store.pool.read { db in
+      try Double.fetchAll(
+        db, sql: "SELECT processed_at - created_at FROM jobs WHERE name = 'noop' AND processed_at IS NOT NULL")
+    }
+  }
+  report("start of a job added by another process", remote)
+}
+wakeWorker.stop(grace: .zero)
+
+// An idle `opsdeck work`: CPU time used over five quiet seconds.
+if FileManager.default.isExecutableFile(atPath: binary.path) {
+  let idlePath = directory.appendingPathComponent("wake.db").path
+  let idle = Process()
+  idle.executableURL = binary
+  idle.arguments = ["--db", idlePath, "work", "--log-level", "error"]
+  try idle.run()
+  usleep(1_000_000)
+  func cpuTicks(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return 0 }
+    let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+    return fields.count > 13 ? (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0) : 0
+  }
+  let before = cpuTicks(idle.processIdentifier)
+  usleep(5_000_000)
+  let after = cpuTicks(idle.processIdentifier)
+  idle.terminate()
+  idle.waitUntilExit()
+  let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+  print(
+    "idle `opsdeck work` CPU over 5 s".padding(toLength: 44, withPad: " ", startingAt: 0)
+      + String(format: "  %.2f %%", (after - before) / ticksPerSecond / 5 * 100))
+}
+
 if sink == 42 { print("") }  // keeps the work from being optimised away

@@ -164,15 +164,23 @@ public final class JobStore: Sendable {
     let state: JobState = delayed ? .delayed : .waiting
     do {
       let rowID = try store.rawWriteTransaction { db in
-        try rawInsert.run(
-          db,
-          [
-            queue, name, data, state.rawValue, options.priority ?? 0, now + options.delayMilliseconds,
-            options.attempts, options.backoff?.description, options.timeoutMilliseconds,
-            options.removeOnComplete?.description, options.removeOnFail?.description, now,
-          ])
+        let insert = rawInsert
+        try insert.bind(db, 1, queue)
+        try insert.bind(db, 2, name)
+        try insert.bind(db, 3, data)
+        try insert.bind(db, 4, Int64(state.rawValue))
+        try insert.bind(db, 5, Int64(options.priority ?? 0))
+        try insert.bind(db, 6, now + options.delayMilliseconds)
+        try insert.bind(db, 7, Int64(options.attempts))
+        try insert.bind(db, 8, options.backoff?.description)
+        try insert.bind(db, 9, options.timeoutMilliseconds)
+        try insert.bind(db, 10, options.removeOnComplete?.description)
+        try insert.bind(db, 11, options.removeOnFail?.description)
+        try insert.bind(db, 12, now)
+        try insert.run(db)
         let rowID = db.lastInsertedRowID
-        try rawBump[state.rawValue].run(db, [queue])
+        try rawBump[state.rawValue].bind(db, 1, queue)
+        try rawBump[state.rawValue].run(db)
         return rowID
       }
       return Added(id: String(rowID), created: true)

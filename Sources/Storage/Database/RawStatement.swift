@@ -31,19 +31,29 @@ public final class RawStatement: @unchecked Sendable {
     return made
   }
 
-  /// Binds `values` (Int64, Int, String or nil) and runs the statement to
-  /// its end.
-  public func run(_ db: GRDB.Database, _ values: [(any Sendable)?] = []) throws {
+  /// Binds parameter `index` (1-based) for the next ``run(_:)``.
+  public func bind(_ db: GRDB.Database, _ index: Int32, _ value: Int64) throws {
+    sqlite3_bind_int64(try prepared(db), index, value)
+  }
+
+  public func bind(_ db: GRDB.Database, _ index: Int32, _ value: Int64?) throws {
     let statement = try prepared(db)
-    for (offset, value) in values.enumerated() {
-      let index = Int32(offset + 1)
-      switch value {
-      case let number as Int64: sqlite3_bind_int64(statement, index, number)
-      case let number as Int: sqlite3_bind_int64(statement, index, Int64(number))
-      case let text as String: sqlite3_bind_text(statement, index, text, -1, Self.transient)
-      default: sqlite3_bind_null(statement, index)
-      }
+    if let value { sqlite3_bind_int64(statement, index, value) } else { sqlite3_bind_null(statement, index) }
+  }
+
+  public func bind(_ db: GRDB.Database, _ index: Int32, _ value: String?) throws {
+    let statement = try prepared(db)
+    if let value {
+      sqlite3_bind_text(statement, index, value, -1, Self.transient)
+    } else {
+      sqlite3_bind_null(statement, index)
     }
+  }
+
+  /// Runs the statement with what is bound, to its end; then clears the
+  /// bindings.
+  public func run(_ db: GRDB.Database) throws {
+    let statement = try prepared(db)
     defer {
       sqlite3_reset(statement)
       sqlite3_clear_bindings(statement)
