@@ -28,6 +28,8 @@ run: release
 	@mkdir -p $(DEMO_DIR)
 	@$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) init >/dev/null
 	$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) status
+	@echo
+	$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) queues
 
 # Unit and end-to-end tests. The end-to-end tests run the debug binary that
 # this build produces.
