@@ -12,10 +12,6 @@ import Testing
     return Int(stderr[range].split(separator: "=").last ?? "") ?? -1
   }
 
-  func scalar(_ path: String, _ sql: String) throws -> Int {
-    try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
-  }
-
   @Test func twoWorkersCompleteTenThousandJobsWithNoneRunTwice() throws {
     let workspace = try Workspace()
     let db = workspace.path("ops.db")
@@ -135,10 +131,6 @@ import Testing
 }
 
 @Suite struct HandlerProcessTests {
-  func scalar(_ path: String, _ sql: String) throws -> Int {
-    try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
-  }
-
   @Test func anAttemptLongerThanItsTimeoutFails() throws {
     let workspace = try Workspace()
     let db = workspace.path("ops.db")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 
 /// What a finished process left behind.
 struct Outcome {
@@ -141,4 +142,24 @@ final class Workspace {
   }
 
   deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// One number from the database file, read as another process would.
+func scalar(_ path: String, _ sql: String) throws -> Int {
+  try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+}
+
+/// A Python process that takes the write lock of `path`, prints "locked",
+/// holds it for `seconds` and commits: another program on the same file.
+func lockHolder(_ path: String, seconds: Double, in workspace: Workspace) throws -> RunningProcess {
+  let script = """
+    import sqlite3, sys, time
+    connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("BEGIN IMMEDIATE")
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+    connection.execute("COMMIT")
+    """
+  return try Programs.start("/usr/bin/env", ["python3", "-c", script, path, String(seconds)], in: workspace.url)
 }

@@ -30,16 +30,7 @@ import Testing
     let workspace = try Workspace()
     let path = workspace.path("busy.db")
     // Python creates the file and holds the write lock for a moment.
-    let script = """
-      import sqlite3, sys, time
-      connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-      connection.execute("PRAGMA journal_mode=WAL")
-      connection.execute("BEGIN IMMEDIATE")
-      print("locked", flush=True)
-      time.sleep(1.0)
-      connection.execute("COMMIT")
-      """
-    let holder = try Programs.start("/usr/bin/env", ["python3", "-c", script, path], in: workspace.url)
+    let holder = try lockHolder(path, seconds: 1.0, in: workspace)
     #expect(try holder.waitForOutput(containing: "locked"))
     let migrate = try workspace.opsdeck(["--db", path, "migrate"])
     #expect(try holder.wait().status == 0)
@@ -51,16 +42,7 @@ import Testing
     let workspace = try Workspace()
     let path = workspace.path("busy.db")
     try workspace.write("ops.toml", "[database]\nbusy_timeout = \"200ms\"\n")
-    let script = """
-      import sqlite3, sys, time
-      connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-      connection.execute("PRAGMA journal_mode=WAL")
-      connection.execute("BEGIN IMMEDIATE")
-      print("locked", flush=True)
-      time.sleep(3.0)
-      connection.execute("COMMIT")
-      """
-    let holder = try Programs.start("/usr/bin/env", ["python3", "-c", script, path], in: workspace.url)
+    let holder = try lockHolder(path, seconds: 3.0, in: workspace)
     #expect(try holder.waitForOutput(containing: "locked"))
     let migrate = try workspace.opsdeck(["--db", path, "--config", "ops.toml", "migrate"])
     #expect(migrate.status == 1)

@@ -31,6 +31,16 @@ extension JobStore {
     return found
   }
 
+  /// The row id, queue and state of job `id`.
+  func located(_ db: GRDB.Database, _ id: String) throws -> (rowID: Int64, queue: String, state: JobState) {
+    let rowID = try rowID(db, id)
+    guard
+      let row = try Row.fetchOne(db, sql: "SELECT queue, state FROM jobs WHERE id = ?", arguments: [rowID]),
+      let state = JobState(rawValue: row[1])
+    else { throw JobError("no job with id '\(id)'") }
+    return (rowID, row[0], state)
+  }
+
   /// Jobs in one state (or all), newest activity first for finished jobs,
   /// in claim order for waiting ones, by due time for delayed ones.
   public func list(queue: String? = nil, state: JobState? = nil, limit: Int = 50) throws -> [JobSummary] {
@@ -90,11 +100,7 @@ extension JobStore {
   /// its attempts made and its error history are kept, as in BullMQ.
   public func retry(_ id: String) throws {
     try write { db in
-      let rowID = try rowID(db, id)
-      guard
-        let row = try Row.fetchOne(db, sql: "SELECT queue, state FROM jobs WHERE id = ?", arguments: [rowID]),
-        let state = JobState(rawValue: row[1])
-      else { throw JobError("no job with id '\(id)'") }
+      let (rowID, queue, state) = try located(db, id)
       guard state == .failed || state == .completed else {
         throw JobError("job \(id) is \(state.name); only failed or completed jobs can be retried")
       }
@@ -104,7 +110,7 @@ extension JobStore {
             return_value = NULL, stalled_count = 0, attempts = max(attempts, attempts_made + 1)
           WHERE id = ?
           """, arguments: [now, rowID])
-      try bump(db, queue: row[0], [state: -1, .waiting: 1])
+      try bump(db, queue: queue, [state: -1, .waiting: 1])
     }
     activity.notify()
   }
@@ -130,29 +136,21 @@ extension JobStore {
   /// Deletes a job that no worker holds.
   public func remove(_ id: String) throws {
     try write { db in
-      let rowID = try rowID(db, id)
-      guard
-        let row = try Row.fetchOne(db, sql: "SELECT queue, state FROM jobs WHERE id = ?", arguments: [rowID]),
-        let state = JobState(rawValue: row[1])
-      else { throw JobError("no job with id '\(id)'") }
+      let (rowID, queue, state) = try located(db, id)
       if state == .active { throw JobError("job \(id) is active; it can be removed once its attempt ends") }
       try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [rowID])
-      try bump(db, queue: row[0], [state: -1])
+      try bump(db, queue: queue, [state: -1])
     }
   }
 
   /// A delayed job runs now.
   public func promote(_ id: String) throws {
     try write { db in
-      let rowID = try rowID(db, id)
-      guard
-        let row = try Row.fetchOne(db, sql: "SELECT queue, state FROM jobs WHERE id = ?", arguments: [rowID]),
-        let state = JobState(rawValue: row[1])
-      else { throw JobError("no job with id '\(id)'") }
+      let (rowID, queue, state) = try located(db, id)
       guard state == .delayed else { throw JobError("job \(id) is \(state.name); only delayed jobs can be promoted") }
       try db.execute(
         sql: "UPDATE jobs SET state = 0, ready_at = ?, retry_pending = 0 WHERE id = ?", arguments: [now, rowID])
-      try bump(db, queue: row[0], [.delayed: -1, .waiting: 1])
+      try bump(db, queue: queue, [.delayed: -1, .waiting: 1])
     }
     activity.notify()
   }
