@@ -58,7 +58,7 @@ let package = Package(
     .executableTarget(
       name: "opsdeck",
       dependencies: [
-        "OpsDeck", "Scheduler", "Storage", logging,
+        "OpsDeck", "Console", "Scheduler", "Storage", logging,
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -71,6 +71,7 @@ let package = Package(
 
     .testTarget(name: "StorageTests", dependencies: ["Storage", grdb]),
     .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Storage", grdb]),
+    .testTarget(name: "ConsoleTests", dependencies: ["Console", "Scheduler", "Storage", grdb], exclude: ["Snapshots"]),
     .testTarget(name: "OpsDeckTests", dependencies: ["OpsDeck", "Storage"]),
     .testTarget(name: "EndToEndTests", dependencies: ["opsdeck", "Storage", grdb]),
   ]

@@ -12,6 +12,21 @@ enum LogOutput {
   enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
   private static let settings = Mutex<(level: Logger.Level, format: Format)>((.info, .text))
+  private static let destination = Mutex<FileHandle>(FileHandle.standardError)
+
+  /// Sends log lines to `path` (appended, mode 0600) instead of stderr.
+  static func redirect(toFile path: String, level: Logger.Level) throws {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else {
+      throw UsageError("log.file \(path): cannot open it for writing: \(String(cString: strerror(errno)))")
+    }
+    destination.withLock { $0 = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true) }
+    configure(level: level, format: format)
+  }
+
+  static func write(_ line: String) {
+    destination.withLock { $0.write(Data((line + "\n").utf8)) }
+  }
 
   static func bootstrap() {
     LoggingSystem.bootstrap { label in LineLogHandler(label: label) }
@@ -59,7 +74,7 @@ struct LineLogHandler: LogHandler {
       let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
       line = String(decoding: data, as: UTF8.self)
     }
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    LogOutput.write(line)
   }
 }
 

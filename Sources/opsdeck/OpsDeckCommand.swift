@@ -45,10 +45,11 @@ struct OpsDeckCommand: ParsableCommand {
       """,
     version: Runtime.version,
     subcommands: [
-      Init.self, Migrate.self, Status.self, JobsCommand.self, QueuesCommand.self, SchedulesCommand.self,
+      ConsoleCommand.self, Init.self, Migrate.self, Status.self, JobsCommand.self, QueuesCommand.self,
+      SchedulesCommand.self,
       CronCommand.self, Work.self, Run.self, ConfigCommand.self, Version.self,
     ],
-    defaultSubcommand: Status.self
+    defaultSubcommand: ConsoleCommand.self
   )
 
   @OptionGroup var global: GlobalOptions

@@ -43,7 +43,9 @@ extension JobStore {
 
   /// Jobs in one state (or all), newest activity first for finished jobs,
   /// in claim order for waiting ones, by due time for delayed ones.
-  public func list(queue: String? = nil, state: JobState? = nil, limit: Int = 50) throws -> [JobSummary] {
+  public func list(queue: String? = nil, state: JobState? = nil, limit: Int = 50, offset: Int = 0) throws
+    -> [JobSummary]
+  {
     try read { db in
       var conditions: [String] = []
       var arguments: [any DatabaseValueConvertible] = []
@@ -65,8 +67,9 @@ extension JobStore {
       }
       let condition = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
       arguments.append(limit)
+      arguments.append(max(0, offset))
       return try Row.fetchAll(
-        db, sql: "SELECT \(Self.summaryColumns) FROM jobs \(condition) ORDER BY \(order) LIMIT ?",
+        db, sql: "SELECT \(Self.summaryColumns) FROM jobs \(condition) ORDER BY \(order) LIMIT ? OFFSET ?",
         arguments: StatementArguments(arguments)
       ).map(Self.summary)
     }

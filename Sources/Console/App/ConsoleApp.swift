@@ -1,0 +1,203 @@
+import Foundation
+import GRDB
+import Scheduler
+import Storage
+import Synchronization
+
+/// The console's loop: keys, resizes and data never wait on each other.
+/// Snapshots are read on a loader thread, which reloads when the database
+/// changes (a cheap `PRAGMA data_version` poll on its own connection), when
+/// the screen asks for other data, or on ctrl-r. Operator actions run on
+/// another thread and report back in the message line.
+public final class ConsoleApp {
+  let terminal: any Terminal
+  let theme: Theme
+  let clock: any Clock
+  let loader: SnapshotLoader
+  let perform: @Sendable (OperatorAction) -> String
+  public private(set) var state: ConsoleState
+  private let results = Inbox()
+  /// Stops the loop at its next turn; safe from signal handlers' queues.
+  public let stop = StopRequest()
+
+  public init(
+    terminal: any Terminal, state: ConsoleState, theme: Theme, clock: any Clock, data: ConsoleDataSource,
+    changeWatch: (@Sendable () -> Int?)?, perform: @escaping @Sendable (OperatorAction) -> String
+  ) {
+    self.terminal = terminal
+    self.state = state
+    self.theme = theme
+    self.clock = clock
+    self.loader = SnapshotLoader(data: data, changeWatch: changeWatch)
+    self.perform = perform
+  }
+
+  /// Runs until `q` (or a stop request); the terminal is restored on return.
+  public func run() {
+    defer {
+      loader.stop()
+      terminal.restore()
+    }
+    loader.start(state.request)
+    var lastDrawn: ScreenBuffer? = nil
+    while !stop.isRequested {
+      if let snapshot = loader.take() { state.apply(snapshot) }
+      for message in results.takeAll() {
+        state.message = message
+        loader.request(state.request, force: true)
+      }
+      loader.live = state.liveUpdates
+      let frame = Frame.render(state, now: clock.now(), theme: theme)
+      if frame != lastDrawn {
+        terminal.draw(frame)
+        lastDrawn = frame
+      }
+      guard let event = terminal.nextEvent(waitingAtMost: 100) else { continue }
+      if case .key = event, state.overlay == nil { state.message = nil }
+      for effect in state.handle(event) {
+        switch effect {
+        case .quit: return
+        case .load(let request): loader.request(request, force: true)
+        case .perform(let action):
+          let perform = self.perform
+          Thread.detachNewThread { [results] in
+            let message = perform(action)
+            results.append(message)
+          }
+        }
+      }
+    }
+  }
+
+  /// Runs events already queued in a memory terminal, then stops: tests
+  /// drive the app as events in, screen out, without sleeping.
+  public func settle(maxTurns: Int = 1_000) {
+    loader.loadNow(state.request)
+    if let snapshot = loader.take() { state.apply(snapshot) }
+    for _ in 0..<maxTurns {
+      guard let event = terminal.nextEvent(waitingAtMost: 0) else { break }
+      for effect in state.handle(event) {
+        switch effect {
+        case .quit: return
+        case .load(let request):
+          loader.loadNow(request)
+          if let snapshot = loader.take() { state.apply(snapshot) }
+        case .perform(let action):
+          state.message = perform(action)
+          loader.loadNow(state.request)
+          if let snapshot = loader.take() { state.apply(snapshot) }
+        }
+      }
+    }
+    terminal.draw(Frame.render(state, now: clock.now(), theme: theme))
+  }
+}
+
+/// A flag another thread sets to end the loop (SIGTERM, SIGHUP).
+public final class StopRequest: Sendable {
+  private let flag = Atomic<Bool>(false)
+  public func request() { flag.store(true, ordering: .relaxed) }
+  public var isRequested: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Messages from the action thread to the UI loop.
+final class Inbox: Sendable {
+  private let items = Mutex<[String]>([])
+  func append(_ item: String) { items.withLock { $0.append(item) } }
+  func takeAll() -> [String] {
+    items.withLock { taken in
+      defer { taken.removeAll() }
+      return taken
+    }
+  }
+}
+
+/// Reads snapshots off the UI loop.
+final class SnapshotLoader: @unchecked Sendable {
+  private let data: ConsoleDataSource
+  private let changeWatch: (@Sendable () -> Int?)?
+  private let condition = NSCondition()
+  private var wanted: ConsoleRequest = ConsoleRequest()
+  private var forced = true
+  private var latest: ConsoleSnapshot? = nil
+  private var running = false
+  private var thread: Thread? = nil
+  private let liveFlag = Atomic<Bool>(true)
+
+  init(data: ConsoleDataSource, changeWatch: (@Sendable () -> Int?)?) {
+    self.data = data
+    self.changeWatch = changeWatch
+  }
+
+  var live: Bool {
+    get { liveFlag.load(ordering: .relaxed) }
+    set { liveFlag.store(newValue, ordering: .relaxed) }
+  }
+
+  func start(_ request: ConsoleRequest) {
+    condition.withLock {
+      wanted = request
+      forced = true
+      running = true
+    }
+    let thread = Thread { [weak self] in self?.loop() }
+    thread.name = "opsdeck.console.loader"
+    self.thread = thread
+    thread.start()
+  }
+
+  func stop() {
+    condition.withLock {
+      running = false
+      condition.signal()
+    }
+  }
+
+  func request(_ request: ConsoleRequest, force: Bool) {
+    condition.withLock {
+      if request != wanted || force {
+        wanted = request
+        forced = true
+        condition.signal()
+      }
+    }
+  }
+
+  func take() -> ConsoleSnapshot? {
+    condition.withLock {
+      defer { latest = nil }
+      return latest
+    }
+  }
+
+  /// Loads on the calling thread (tests).
+  func loadNow(_ request: ConsoleRequest) {
+    let snapshot = try? data.load(request)
+    condition.withLock { latest = snapshot }
+  }
+
+  private func loop() {
+    var version = changeWatch?()
+    while true {
+      let (request, go) = condition.withLock { () -> (ConsoleRequest, Bool?) in
+        if !running { return (wanted, nil) }
+        if !forced { _ = condition.wait(until: Date().addingTimeInterval(0.25)) }
+        if !running { return (wanted, nil) }
+        let go = forced
+        forced = false
+        return (wanted, go)
+      }
+      guard let go else { return }
+      var load = go
+      if !load, live, let watch = changeWatch {
+        let now = watch()
+        if now != version {
+          version = now
+          load = true
+        }
+      }
+      guard load, let snapshot = try? data.load(request) else { continue }
+      condition.withLock { latest = snapshot }
+    }
+  }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import Scheduler
+import Storage
+
+/// The panes, in tab order.
+public enum PaneID: Int, CaseIterable, Sendable {
+  case overview = 1
+  case jobs = 2
+
+  public var title: String {
+    switch self {
+    case .overview: return "Overview"
+    case .jobs: return "Jobs"
+    }
+  }
+}
+
+/// Who is at the keyboard.
+public struct ConsoleUser: Sendable, Equatable {
+  public var name: String
+  public var readOnly: Bool
+
+  public init(name: String, readOnly: Bool) {
+    self.name = name
+    self.readOnly = readOnly
+  }
+}
+
+/// A change an operator asked for, confirmed, to run off the UI loop.
+public enum OperatorAction: Sendable, Equatable {
+  case retry(jobID: String)
+  case remove(jobID: String)
+  case promote(jobID: String)
+  case setPaused(queue: String, paused: Bool)
+
+  /// The question the confirmation asks, naming the target.
+  public var question: String {
+    switch self {
+    case .retry(let id): return "Retry job \(id)?"
+    case .remove(let id): return "Remove job \(id)? This cannot be undone."
+    case .promote(let id): return "Run delayed job \(id) now?"
+    case .setPaused(let queue, let paused): return "\(paused ? "Pause" : "Resume") queue \(queue)?"
+    }
+  }
+}
+
+/// What the app loop must do after an event.
+public enum Effect: Sendable, Equatable {
+  case quit
+  case load(ConsoleRequest)
+  case perform(OperatorAction)
+}
+
+/// Everything on screen, as a value: events in, effects out. Rendering is
+/// a pure function of it (see ``Frame``).
+public struct ConsoleState: Sendable {
+  public enum Focus: Sendable { case queues, jobs }
+  public enum Overlay: Sendable, Equatable {
+    case help
+    case confirm(OperatorAction)
+    case job(String)
+  }
+
+  public var width: Int
+  public var height: Int
+  public var pane: PaneID = .overview
+  public var user: ConsoleUser
+  public var databaseName: String
+  public var snapshot: ConsoleSnapshot?
+  public var liveUpdates = true
+  public var overlay: Overlay? = nil
+  public var message: String? = nil
+  public var focus: Focus = .queues
+  public var selectedQueue: String? = nil
+  public var stateTab: JobState = .waiting
+  /// The selection follows the job (by id), not the row number.
+  public var selectedJob: String? = nil
+  public var overviewRow = 0
+
+  public init(width: Int, height: Int, user: ConsoleUser, databaseName: String) {
+    self.width = width
+    self.height = height
+    self.user = user
+    self.databaseName = databaseName
+  }
+
+  public static let minimumWidth = 80
+  public static let minimumHeight = 24
+
+  public var isTooSmall: Bool { width < Self.minimumWidth || height < Self.minimumHeight }
+
+  /// What the database should be asked for now.
+  public var request: ConsoleRequest {
+    ConsoleRequest(queue: selectedQueue, state: stateTab)
+  }
+
+  public var bindings: [KeyBinding] {
+    switch pane {
+    case .overview: return Keymap.global + Keymap.overview
+    case .jobs: return Keymap.global + Keymap.jobs(readOnly: user.readOnly)
+    }
+  }
+
+  // MARK: - Events
+
+  public mutating func apply(_ snapshot: ConsoleSnapshot) {
+    self.snapshot = snapshot
+    if selectedQueue == nil || !snapshot.queues.contains(where: { $0.name == selectedQueue }) {
+      selectedQueue = snapshot.request.queue ?? snapshot.queues.first?.name
+    }
+    if let selected = selectedJob, !snapshot.jobs.contains(where: { $0.id == selected }) {
+      selectedJob = snapshot.jobs.first?.id
+    } else if selectedJob == nil {
+      selectedJob = snapshot.jobs.first?.id
+    }
+  }
+
+  public mutating func handle(_ event: TerminalEvent) -> [Effect] {
+    switch event {
+    case .resize(let width, let height):
+      self.width = width
+      self.height = height
+      return []
+    case .click, .scroll:
+      return []
+    case .key(let key):
+      if isTooSmall { return key == .character("q") ? [.quit] : [] }
+      return handle(key)
+    }
+  }
+
+  private mutating func handle(_ key: Key) -> [Effect] {
+    if let overlay {
+      switch overlay {
+      case .help, .job:
+        if key == .escape || key == .character("q") || key == .character("?") || key == .enter { self.overlay = nil }
+        return []
+      case .confirm(let action):
+        self.overlay = nil
+        if key == .character("y") || key == .enter {
+          message = "working: \(action.question.dropLast())…"
+          return [.perform(action)]
+        }
+        message = "cancelled"
+        return []
+      }
+    }
+    guard let binding = bindings.first(where: { $0.key == key }) else { return [] }
+    return perform(binding.action)
+  }
+
+  private mutating func perform(_ action: Action) -> [Effect] {
+    let before = request
+    switch action {
+    case .quit: return [.quit]
+    case .help: overlay = .help
+    case .nextPane: pane = PaneID(rawValue: pane.rawValue % PaneID.allCases.count + 1) ?? .overview
+    case .previousPane:
+      pane = PaneID(rawValue: (pane.rawValue + PaneID.allCases.count - 2) % PaneID.allCases.count + 1) ?? .overview
+    case .pane(let number): pane = PaneID(rawValue: number) ?? pane
+    case .refresh: return [.load(request)]
+    case .togglePause:
+      liveUpdates.toggle()
+      message = liveUpdates ? "live updates on" : "live updates paused (Z to resume)"
+    case .up: move(by: -1)
+    case .down: move(by: 1)
+    case .top: move(by: Int.min / 2)
+    case .bottom: move(by: Int.max / 2)
+    case .pageUp: move(by: -max(1, height - 10))
+    case .pageDown: move(by: max(1, height - 10))
+    case .focusQueues: focus = .queues
+    case .focusJobs: focus = .jobs
+    case .nextState: stepState(1)
+    case .previousState: stepState(-1)
+    case .open:
+      if pane == .overview {
+        pane = .jobs
+        if let queues = snapshot?.queues, overviewRow < queues.count { selectedQueue = queues[overviewRow].name }
+      } else if let job = selectedJob {
+        overlay = .job(job)
+      }
+    case .back: overlay = nil
+    case .retry:
+      if let job = currentJob {
+        if job.state == .failed || job.state == .completed {
+          overlay = .confirm(.retry(jobID: job.id))
+        } else {
+          message = "job \(job.id) is \(job.state.name); only failed or completed jobs can be retried"
+        }
+      }
+    case .remove:
+      if let job = currentJob { overlay = .confirm(.remove(jobID: job.id)) }
+    case .promote:
+      if let job = currentJob, job.state == .delayed { overlay = .confirm(.promote(jobID: job.id)) }
+    case .toggleQueuePause:
+      if let queue = currentQueue { overlay = .confirm(.setPaused(queue: queue.name, paused: !queue.paused)) }
+    }
+    return request == before ? [] : [.load(request)]
+  }
+
+  public var currentQueue: QueueStatus? {
+    snapshot?.queues.first { $0.name == selectedQueue }
+  }
+
+  public var currentJob: JobSummary? {
+    snapshot?.jobs.first { $0.id == selectedJob }
+  }
+
+  private mutating func stepState(_ step: Int) {
+    let all = JobState.allCases
+    let index = all.firstIndex(of: stateTab) ?? 0
+    stateTab = all[(index + step + all.count) % all.count]
+    selectedJob = nil
+    focus = .jobs
+  }
+
+  private mutating func move(by step: Int) {
+    guard let snapshot else { return }
+    func clamp(_ value: Int, _ count: Int) -> Int { max(0, min(count - 1, value)) }
+    if pane == .overview {
+      overviewRow = clamp(overviewRow.addingReportingOverflow(step).partialValue, snapshot.queues.count)
+      return
+    }
+    switch focus {
+    case .queues:
+      let names = snapshot.queues.map(\.name)
+      guard !names.isEmpty else { return }
+      let index = names.firstIndex(of: selectedQueue ?? "") ?? 0
+      selectedQueue = names[clamp(index.addingReportingOverflow(step).partialValue, names.count)]
+      selectedJob = nil
+    case .jobs:
+      let ids = snapshot.jobs.map(\.id)
+      guard !ids.isEmpty else { return }
+      let index = ids.firstIndex(of: selectedJob ?? "") ?? 0
+      selectedJob = ids[clamp(index.addingReportingOverflow(step).partialValue, ids.count)]
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Scheduler
+import Storage
+
+/// Draws the whole console: header, tab bar, the pane, message and footer,
+/// and any overlay. A pure function of the state, the time and the theme.
+public enum Frame {
+  public static func render(_ state: ConsoleState, now: Date, theme: Theme) -> ScreenBuffer {
+    var buffer = ScreenBuffer(width: state.width, height: state.height)
+    if state.isTooSmall {
+      let lines = [
+        "terminal too small",
+        "\(state.width)x\(state.height), needs \(ConsoleState.minimumWidth)x\(ConsoleState.minimumHeight)",
+        "q quits",
+      ]
+      for (index, line) in lines.enumerated() {
+        let y = state.height / 2 - 1 + index
+        buffer.put(line, x: max(0, (state.width - DisplayWidth.of(line)) / 2), y: y, style: theme.warning)
+      }
+      return buffer
+    }
+    header(&buffer, state, now: now, theme: theme)
+    tabs(&buffer, state, theme: theme)
+    let body = Area(x: 0, y: 2, width: state.width, height: state.height - 4)
+    switch state.pane {
+    case .overview: OverviewPane.render(&buffer, state, area: body, theme: theme)
+    case .jobs: JobsPane.render(&buffer, state, area: body, now: now, theme: theme)
+    }
+    if let message = state.message {
+      buffer.put(message, x: 1, y: state.height - 2, style: theme.warning, limit: state.width - 2)
+    }
+    footer(&buffer, state, theme: theme)
+    switch state.overlay {
+    case .help: HelpOverlay.render(&buffer, state, theme: theme)
+    case .confirm(let action): ConfirmOverlay.render(&buffer, action: action, theme: theme)
+    case .job(let id): JobOverlay.render(&buffer, state, jobID: id, now: now, theme: theme)
+    case nil: break
+    }
+    return buffer
+  }
+
+  static func header(_ buffer: inout ScreenBuffer, _ state: ConsoleState, now: Date, theme: Theme) {
+    buffer.clear(y: 0, style: theme.header)
+    let role = state.user.readOnly ? "viewer" : "operator"
+    let live = state.liveUpdates ? "live" : "PAUSED"
+    let clock = Timestamp.format(Date(timeIntervalSince1970: (now.timeIntervalSince1970).rounded(.down)))
+    let left = " opsdeck  \(state.databaseName)  \(state.user.name) (\(role))  updates: \(live)"
+    buffer.put(left, x: 0, y: 0, style: theme.header, limit: state.width - DisplayWidth.of(clock) - 2)
+    buffer.put(clock + " ", x: state.width - DisplayWidth.of(clock) - 1, y: 0, style: theme.header)
+  }
+
+  static func tabs(_ buffer: inout ScreenBuffer, _ state: ConsoleState, theme: Theme) {
+    var x = 1
+    for pane in PaneID.allCases {
+      let label = " \(pane.rawValue) \(pane.title) "
+      x += buffer.put(label, x: x, y: 1, style: pane == state.pane ? theme.activeTab : theme.tab) + 1
+    }
+  }
+
+  static func footer(_ buffer: inout ScreenBuffer, _ state: ConsoleState, theme: Theme) {
+    let y = state.height - 1
+    var x = 1
+    var seen = Set<Action>()
+    for binding in state.bindings where binding.footer && seen.insert(binding.action).inserted {
+      let key = binding.key.description
+      if x + DisplayWidth.of(key) + DisplayWidth.of(binding.help) + 3 > state.width { break }
+      x += buffer.put(key, x: x, y: y, style: theme.footerKey)
+      x += buffer.put(" " + binding.help + "  ", x: x, y: y, style: theme.footer)
+    }
+  }
+}
+
+/// A rectangle of the screen given to a pane.
+public struct Area: Sendable {
+  public var x: Int
+  public var y: Int
+  public var width: Int
+  public var height: Int
+}
+
+/// Small text helpers for panes.
+enum Format {
+  static func count(_ value: Int) -> String {
+    switch value {
+    case ..<10_000: return String(value)
+    case ..<1_000_000: return String(format: "%.1fk", Double(value) / 1_000)
+    default: return String(format: "%.1fM", Double(value) / 1_000_000)
+    }
+  }
+
+  static func age(_ date: Date?, now: Date) -> String {
+    guard let date else { return "-" }
+    let seconds = Int(now.timeIntervalSince(date).rounded())
+    let magnitude = abs(seconds)
+    let text: String
+    switch magnitude {
+    case ..<60: text = "\(magnitude)s"
+    case ..<3_600: text = "\(magnitude / 60)m"
+    case ..<86_400: text = "\(magnitude / 3_600)h"
+    default: text = "\(magnitude / 86_400)d"
+    }
+    return seconds >= 0 ? text : "in " + text
+  }
+
+  static func sparkline(_ values: [Int], width: Int, theme: Theme) -> String {
+    let tail = Array(values.suffix(width))
+    let peak = max(tail.max() ?? 0, 1)
+    return tail.map { value in
+      value == 0 ? " " : theme.sparks[min(7, (value * 7 + peak - 1) / peak)]
+    }.joined()
+  }
+
+  static func pad(_ text: String, _ width: Int) -> String {
+    let size = DisplayWidth.of(text)
+    return size >= width ? text : text + String(repeating: " ", count: width - size)
+  }
+
+  static func padLeft(_ text: String, _ width: Int) -> String {
+    let size = DisplayWidth.of(text)
+    return size >= width ? text : String(repeating: " ", count: width - size) + text
+  }
+}

@@ -1,0 +1,78 @@
+/// What a key does.
+public enum Action: Hashable, Sendable {
+  case quit, help, nextPane, previousPane, pane(Int), refresh, togglePause
+  case up, down, top, bottom, pageUp, pageDown, focusQueues, focusJobs
+  case nextState, previousState, open, back
+  case retry, remove, promote, toggleQueuePause
+}
+
+/// One row of a pane's key table: the key, what it does, the help text,
+/// and whether it changes data (dangerous actions ask first and do not
+/// exist in read-only mode).
+public struct KeyBinding: Sendable {
+  public let key: Key
+  public let action: Action
+  public let help: String
+  public let dangerous: Bool
+  /// Shown in the footer (the pane's most useful keys).
+  public let footer: Bool
+
+  public init(_ key: Key, _ action: Action, _ help: String, dangerous: Bool = false, footer: Bool = false) {
+    self.key = key
+    self.action = action
+    self.help = help
+    self.dangerous = dangerous
+    self.footer = footer
+  }
+}
+
+/// The key tables. The `?` overlay and the README's key list are generated
+/// from these.
+public enum Keymap {
+  public static let global: [KeyBinding] = [
+    KeyBinding(.character("q"), .quit, "quit", footer: true),
+    KeyBinding(.character("?"), .help, "all keys", footer: true),
+    KeyBinding(.tab, .nextPane, "next pane"),
+    KeyBinding(.backTab, .previousPane, "previous pane"),
+    KeyBinding(.character("1"), .pane(1), "Overview"),
+    KeyBinding(.character("2"), .pane(2), "Jobs"),
+    KeyBinding(.control("r"), .refresh, "reload now"),
+    KeyBinding(.character("Z"), .togglePause, "pause live updates"),
+  ]
+
+  public static let navigation: [KeyBinding] = [
+    KeyBinding(.character("j"), .down, "down"),
+    KeyBinding(.down, .down, "down"),
+    KeyBinding(.character("k"), .up, "up"),
+    KeyBinding(.up, .up, "up"),
+    KeyBinding(.character("g"), .top, "first"),
+    KeyBinding(.character("G"), .bottom, "last"),
+    KeyBinding(.pageDown, .pageDown, "page down"),
+    KeyBinding(.pageUp, .pageUp, "page up"),
+  ]
+
+  public static func jobs(readOnly: Bool) -> [KeyBinding] {
+    let viewing: [KeyBinding] = [
+      KeyBinding(.character("h"), .focusQueues, "queue list"),
+      KeyBinding(.left, .focusQueues, "queue list"),
+      KeyBinding(.character("l"), .focusJobs, "job list"),
+      KeyBinding(.right, .focusJobs, "job list"),
+      KeyBinding(.character("]"), .nextState, "next state", footer: true),
+      KeyBinding(.character("["), .previousState, "previous state"),
+      KeyBinding(.enter, .open, "show job", footer: true),
+      KeyBinding(.escape, .back, "back"),
+    ]
+    let acting: [KeyBinding] = [
+      KeyBinding(.character("r"), .retry, "retry job", dangerous: true, footer: true),
+      KeyBinding(.character("p"), .promote, "run delayed job now", dangerous: true),
+      KeyBinding(.character("D"), .remove, "remove job", dangerous: true),
+      KeyBinding(.character("P"), .toggleQueuePause, "pause/resume queue", dangerous: true, footer: true),
+    ]
+    return navigation + viewing + (readOnly ? [] : acting)
+  }
+
+  public static let overview: [KeyBinding] =
+    navigation + [
+      KeyBinding(.enter, .open, "open in its pane", footer: true)
+    ]
+}

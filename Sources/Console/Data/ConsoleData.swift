@@ -1,0 +1,82 @@
+import Foundation
+import Scheduler
+import Storage
+
+/// What the console asks the database for: the selected queue's jobs in one
+/// state, one page of them.
+public struct ConsoleRequest: Sendable, Equatable {
+  public var queue: String?
+  public var state: JobState
+  public var offset: Int
+  public var limit: Int
+
+  public init(queue: String? = nil, state: JobState = .waiting, offset: Int = 0, limit: Int = 200) {
+    self.queue = queue
+    self.state = state
+    self.offset = offset
+    self.limit = limit
+  }
+}
+
+/// Everything the panes show, read in one go off the UI loop. Immutable:
+/// rendering never touches the database.
+public struct ConsoleSnapshot: Sendable, Equatable {
+  public var loadedAt: Date
+  public var request: ConsoleRequest
+  public var queues: [QueueStatus]
+  /// Completed jobs per minute over the last hour, oldest first, per queue.
+  public var throughput: [String: [Int]]
+  /// Failed jobs in the last hour, per queue.
+  public var failedLastHour: [String: Int]
+  /// The page of jobs the request asked for.
+  public var jobs: [JobSummary]
+
+  public init(
+    loadedAt: Date, request: ConsoleRequest, queues: [QueueStatus], throughput: [String: [Int]],
+    failedLastHour: [String: Int], jobs: [JobSummary]
+  ) {
+    self.loadedAt = loadedAt
+    self.request = request
+    self.queues = queues
+    self.throughput = throughput
+    self.failedLastHour = failedLastHour
+    self.jobs = jobs
+  }
+}
+
+/// Reads snapshots from the Scheduler's tables.
+public struct ConsoleDataSource: Sendable {
+  public let jobs: JobStore
+
+  public init(jobs: JobStore) {
+    self.jobs = jobs
+  }
+
+  public func load(_ request: ConsoleRequest) throws -> ConsoleSnapshot {
+    let now = jobs.clock.now()
+    let queues = try jobs.queues()
+    var throughput: [String: [Int]] = [:]
+    var failed: [String: Int] = [:]
+    let hourAgo = now.addingTimeInterval(-3600)
+    let firstMinute = Int(hourAgo.timeIntervalSince1970 / 60)
+    for queue in queues {
+      var series = Array(repeating: 0, count: 60)
+      var failures = 0
+      for point in try jobs.throughput(queue: queue.name, since: hourAgo) {
+        let index = Int(point.minute.timeIntervalSince1970 / 60) - firstMinute
+        if index >= 0 && index < 60 { series[index] = point.completed }
+        failures += point.failed
+      }
+      throughput[queue.name] = series
+      failed[queue.name] = failures
+    }
+    let queue = request.queue ?? queues.first?.name
+    var effective = request
+    effective.queue = queue
+    let page =
+      queue == nil
+      ? [] : try jobs.list(queue: queue, state: request.state, limit: request.limit, offset: request.offset)
+    return ConsoleSnapshot(
+      loadedAt: now, request: effective, queues: queues, throughput: throughput, failedLastHour: failed, jobs: page)
+  }
+}

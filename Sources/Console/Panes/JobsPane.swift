@@ -1,0 +1,95 @@
+import Foundation
+import Scheduler
+
+/// Queues on the left (counts, paused, throughput), the selected queue's
+/// jobs by state on the right.
+enum JobsPane {
+  static let queueColumn = 26
+
+  static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, now: Date, theme: Theme) {
+    guard let snapshot = state.snapshot else {
+      buffer.put("loading…", x: area.x + 1, y: area.y + 1, style: theme.dim)
+      return
+    }
+    queues(&buffer, state, snapshot, area: area, theme: theme)
+    let right = Area(x: area.x + queueColumn + 1, y: area.y, width: area.width - queueColumn - 1, height: area.height)
+    for row in area.y..<(area.y + area.height) {
+      buffer.put(theme.vertical, x: area.x + queueColumn, y: row, style: theme.dim)
+    }
+    jobs(&buffer, state, snapshot, area: right, now: now, theme: theme)
+  }
+
+  static func queues(
+    _ buffer: inout ScreenBuffer, _ state: ConsoleState, _ snapshot: ConsoleSnapshot, area: Area, theme: Theme
+  ) {
+    buffer.put("QUEUES", x: area.x + 1, y: area.y, style: theme.columnHeader)
+    for (index, queue) in snapshot.queues.enumerated() {
+      let y = area.y + 1 + index * 2
+      if y + 1 >= area.y + area.height { break }
+      let counts = queue.paused ? "paused" : "\(Format.count(queue.counts.waiting)) waiting"
+      let name = Format.pad(queue.name, queueColumn - 3 - DisplayWidth.of(counts))
+      buffer.put(name + " " + counts, x: area.x + 1, y: y, style: .plain, limit: queueColumn - 2)
+      if queue.paused { buffer.paint(theme.state("paused"), x: area.x + queueColumn - 1 - 6, y: y, count: 6) }
+      if queue.counts.failed > 0 {
+        buffer.put("\(Format.count(queue.counts.failed)) failed", x: area.x + 2, y: y + 1, style: theme.danger)
+      }
+      let spark = Format.sparkline(snapshot.throughput[queue.name] ?? [], width: 12, theme: theme)
+      buffer.put(spark, x: area.x + queueColumn - 13, y: y + 1, style: theme.good)
+      if queue.name == state.selectedQueue {
+        let style = state.focus == .queues ? theme.selection : Style(bold: true)
+        buffer.paint(style, x: area.x, y: y, count: queueColumn)
+      }
+    }
+  }
+
+  static func jobs(
+    _ buffer: inout ScreenBuffer, _ state: ConsoleState, _ snapshot: ConsoleSnapshot, area: Area, now: Date,
+    theme: Theme
+  ) {
+    guard let queue = state.currentQueue else {
+      buffer.put("no queues yet", x: area.x + 1, y: area.y + 1, style: theme.dim)
+      return
+    }
+    var x = area.x + 1
+    for tab in JobState.allCases {
+      let count: Int
+      switch tab {
+      case .waiting: count = queue.counts.waiting
+      case .delayed: count = queue.counts.delayed
+      case .active: count = queue.counts.active
+      case .completed: count = queue.counts.completed
+      case .failed: count = queue.counts.failed
+      }
+      let label = "\(tab.name) \(Format.count(count))"
+      x +=
+        buffer.put(label, x: x, y: area.y, style: tab == state.stateTab ? theme.activeTab : theme.state(tab.name)) + 1
+    }
+    let timeHeader = state.stateTab == .delayed ? "RUNS IN" : "AGE"
+    let reasonWidth = max(0, area.width - 44)
+    let header =
+      Format.pad("ID", 12) + " " + Format.pad("NAME", 16) + " " + Format.padLeft("TRIES", 5) + " "
+      + Format.padLeft(timeHeader, 7) + "  " + (state.stateTab == .failed ? "REASON" : "")
+    buffer.put(header, x: area.x + 1, y: area.y + 2, style: theme.columnHeader, limit: area.width - 2)
+    let rows = area.height - 3
+    let jobs = snapshot.request.queue == queue.name && snapshot.request.state == state.stateTab ? snapshot.jobs : []
+    if jobs.isEmpty {
+      buffer.put("no \(state.stateTab.name) jobs", x: area.x + 1, y: area.y + 4, style: theme.dim)
+      return
+    }
+    let selectedIndex = jobs.firstIndex { $0.id == state.selectedJob } ?? 0
+    let first = max(0, min(selectedIndex - rows / 2, jobs.count - rows))
+    for (offset, job) in jobs[first..<min(jobs.count, first + rows)].enumerated() {
+      let y = area.y + 3 + offset
+      let when = state.stateTab == .delayed ? Format.age(job.runAt, now: now) : Format.age(job.createdAt, now: now)
+      var line =
+        Format.pad(job.id, 12) + " " + Format.pad(job.name, 16) + " "
+        + Format.padLeft("\(job.attemptsMade)/\(job.attempts)", 5)
+        + " " + Format.padLeft(when, 7)
+      if state.stateTab == .failed, reasonWidth > 0 { line += "  " + (job.failedReason ?? "") }
+      buffer.put(line, x: area.x + 1, y: y, style: theme.state(job.state.name), limit: area.width - 2)
+      if job.id == state.selectedJob {
+        buffer.paint(state.focus == .jobs ? theme.selection : Style(bold: true), x: area.x, y: y, count: area.width)
+      }
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import Console
+import Foundation
+import GRDB
+import Scheduler
+import Storage
+
+extension Runtime {
+  /// The Unix user at the keyboard: `$SUDO_USER`, `$USER`, then the
+  /// password database.
+  public static func currentUser(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    for key in ["SUDO_USER", "USER", "LOGNAME"] {
+      if let name = environment[key], !name.isEmpty { return name }
+    }
+    if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+    return "uid \(getuid())"
+  }
+
+  /// The console app on this runtime's database, drawing to `terminal`.
+  public func consoleApp(terminal: any Terminal, readOnly: Bool, ascii: Bool) throws -> ConsoleApp {
+    let jobs = try jobStore(readOnly ? .view : .write)
+    let viewer = readOnly || jobs.store.isReadOnly
+    let user = ConsoleUser(name: Self.currentUser(), readOnly: viewer)
+    let state = ConsoleState(
+      width: terminal.width, height: terminal.height, user: user,
+      databaseName: (databasePath as NSString).lastPathComponent)
+    // data_version on a connection of its own notices every other
+    // connection's commits, this process's writer included.
+    let watcher = try? DatabaseQueue(path: databasePath, configuration: Self.watcherConfiguration)
+    var watch: (@Sendable () -> Int?)? = nil
+    if let watcher {
+      watch = { Self.dataVersion(watcher) }
+    }
+    return ConsoleApp(
+      terminal: terminal, state: state, theme: Theme(ascii: ascii || !terminal.supportsUnicode), clock: clock,
+      data: ConsoleDataSource(jobs: jobs), changeWatch: watch,
+      perform: { action in Self.perform(action, on: jobs, readOnly: viewer) })
+  }
+
+  private static func dataVersion(_ queue: DatabaseQueue) -> Int? {
+    do {
+      return try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") }
+    } catch {
+      return nil
+    }
+  }
+
+  private static var watcherConfiguration: Configuration {
+    var configuration = Configuration()
+    configuration.readonly = true
+    return configuration
+  }
+
+  /// Runs a confirmed operator action; the message line says how it went.
+  static func perform(_ action: OperatorAction, on jobs: JobStore, readOnly: Bool) -> String {
+    guard !readOnly else { return "read-only: nothing was changed" }
+    do {
+      switch action {
+      case .retry(let id):
+        try jobs.retry(id)
+        return "job \(id) is waiting again"
+      case .remove(let id):
+        try jobs.remove(id)
+        return "removed job \(id)"
+      case .promote(let id):
+        try jobs.promote(id)
+        return "job \(id) runs now"
+      case .setPaused(let queue, let paused):
+        try jobs.setPaused(queue, paused)
+        return paused ? "paused \(queue)" : "resumed \(queue)"
+      }
+    } catch {
+      return "failed: \(error)"
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import Console
+import Foundation
+import GRDB
+import Scheduler
+import Storage
+
+/// A database with queues and jobs in every state at a fixed time, and a
+/// console on a memory terminal.
+final class ConsoleFixture {
+  let directory: URL
+  let store: Store
+  let clock = ManualClock(Date(timeIntervalSince1970: 1_767_225_600))  // 2026-01-01T00:00:00Z
+  let jobs: JobStore
+
+  init() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-console-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    store = try Store.open(path: directory.appendingPathComponent("ops.db").path, create: true)
+    try store.migrate(StorageSchema.migrations + SchedulerSchema.migrations, now: clock.now(), version: "test")
+    jobs = JobStore(store: store, clock: clock)
+  }
+
+  deinit { try? FileManager.default.removeItem(at: directory) }
+
+  /// emails: 3 completed, 2 failed, 1 waiting; webhooks: paused, 2 delayed;
+  /// fx: one failed job whose data and error carry escape sequences.
+  func populate() throws {
+    for index in 0..<6 { try jobs.add(queue: "emails", name: "email.send", data: #"{"n":\#(index)}"#) }
+    let claimed = try jobs.claim(queue: "emails", limit: 5, lockDuration: 30_000).jobs
+    clock.advance(by: .seconds(30))
+    try jobs.finish(
+      claimed.prefix(3).map { .completed($0, returnValue: nil) }
+        + claimed.suffix(2).map { .failed($0, error: "smtp 451: try again later") })
+    var later = JobOptions()
+    later.delayMilliseconds = 3_600_000
+    try jobs.add(queue: "webhooks", name: "webhook.deliver", options: later)
+    later.delayMilliseconds = 7_200_000
+    try jobs.add(queue: "webhooks", name: "webhook.deliver", options: later)
+    try jobs.setPaused("webhooks", true)
+    try jobs.add(queue: "fx", name: "fx.sync", data: #"{"feed": "\u001b[2J\u001b]0;pwned\u0007"}"#)
+    let fx = try jobs.claim(queue: "fx", limit: 1, lockDuration: 30_000).jobs
+    try jobs.finish(fx.map { .failed($0, error: "bad \u{1B}[31mred\u{1B}[0m feed") })
+    clock.advance(by: .seconds(90))
+  }
+
+  func app(width: Int = 80, height: Int = 24, readOnly: Bool = false, unicode: Bool = true) -> (
+    ConsoleApp, MemoryTerminal
+  ) {
+    let terminal = MemoryTerminal(width: width, height: height, unicode: unicode)
+    let state = ConsoleState(
+      width: width, height: height, user: ConsoleUser(name: "oncall", readOnly: readOnly), databaseName: "ops.db")
+    let jobs = self.jobs
+    let app = ConsoleApp(
+      terminal: terminal, state: state, theme: Theme(ascii: !unicode), clock: clock,
+      data: ConsoleDataSource(jobs: jobs), changeWatch: nil,
+      perform: { action in
+        switch action {
+        case .retry(let id):
+          try? jobs.retry(id)
+          return "job \(id) is waiting again"
+        default: return "done"
+        }
+      })
+    return (app, terminal)
+  }
+}

@@ -1,0 +1,122 @@
+import Console
+import Foundation
+import Scheduler
+import Storage
+import Testing
+
+struct ConsoleSnapshotTests {
+  func frame(_ keys: String = "", width: Int = 80, height: Int = 24, unicode: Bool = true, readOnly: Bool = false)
+    throws -> String
+  {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app(width: width, height: height, readOnly: readOnly, unicode: unicode)
+    terminal.type(keys)
+    app.settle()
+    return try #require(terminal.lastFrame).text
+  }
+
+  @Test func overviewAt80x24() throws { try assertSnapshot(try frame(), named: "overview-80x24") }
+  @Test func overviewAt120x40() throws {
+    try assertSnapshot(try frame(width: 120, height: 40), named: "overview-120x40")
+  }
+  @Test func jobsFailedTabAt80x24() throws {
+    try assertSnapshot(try frame("2]]]]"), named: "jobs-failed-80x24")
+  }
+  @Test func jobsAt120x40() throws { try assertSnapshot(try frame("2", width: 120, height: 40), named: "jobs-120x40") }
+  @Test func tooSmall() throws { try assertSnapshot(try frame(width: 60, height: 20), named: "too-small") }
+  @Test func asciiMode() throws { try assertSnapshot(try frame("2]]]]", unicode: false), named: "jobs-ascii") }
+  @Test func helpOverlay() throws { try assertSnapshot(try frame("2?"), named: "help-jobs") }
+  @Test func confirmDialogNamesItsTarget() throws {
+    try assertSnapshot(try frame("2]]]]lr"), named: "confirm-retry")
+  }
+
+  @Test func escapeSequencesInDataNeverReachTheScreen() throws {
+    for keys in ["", "2j]]]]", "2j]]]]l\r"] {
+      let text = try frame(keys, width: 120, height: 40)
+      #expect(!text.contains("\u{1B}"))
+      #expect(!text.contains("\u{07}"))
+    }
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app(width: 120, height: 40)
+    terminal.type("2j]]]]")
+    app.settle()
+    let failedFx = try #require(terminal.lastFrame)
+    #expect(failedFx.text.contains("bad red feed"))
+    #expect(failedFx.cells.allSatisfy { cell in cell.text.unicodeScalars.allSatisfy { $0.value >= 0x20 } })
+  }
+}
+
+struct ConsoleBehaviourTests {
+  @Test func retryingAFailedJobAsksThenPutsItBackToWaiting() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app()
+    terminal.type("2]]]]l")
+    app.settle()
+    let job = try #require(app.state.currentJob)
+    #expect(job.state == .failed)
+    terminal.type("r")
+    app.settle()
+    #expect(app.state.overlay == .confirm(.retry(jobID: job.id)))
+    terminal.type("y")
+    app.settle()
+    #expect(try fixture.jobs.job(job.id).summary.state == .waiting)
+    #expect(app.state.message == "job \(job.id) is waiting again")
+  }
+
+  @Test func anyOtherKeyCancelsTheConfirmation() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app()
+    terminal.type("2]]]]lrn")
+    app.settle()
+    #expect(app.state.overlay == nil)
+    #expect(app.state.message == "cancelled")
+    #expect(try fixture.jobs.list(queue: "emails", state: .failed).count == 2)
+  }
+
+  @Test func readOnlyHasNoKeyThatChangesData() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app(readOnly: true)
+    terminal.type("2]]]]lrP")
+    app.settle()
+    #expect(app.state.overlay == nil)
+    #expect(!app.state.bindings.contains { $0.dangerous })
+    #expect(try fixture.jobs.list(queue: "emails", state: .failed).count == 2)
+  }
+
+  @Test func theSelectionFollowsTheJobNotTheRow() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app()
+    terminal.type("2]]]]lj")
+    app.settle()
+    let selected = try #require(app.state.selectedJob)
+    // A newer failure lands above it; the selection stays on the same job.
+    try fixture.jobs.add(queue: "emails", name: "email.send")
+    let claimed = try fixture.jobs.claim(queue: "emails", limit: 1, lockDuration: 1_000).jobs
+    fixture.clock.advance(by: .seconds(1))
+    try fixture.jobs.finish(claimed.map { .failed($0, error: "x") })
+    terminal.send(.key(.control("r")))
+    app.settle()
+    #expect(app.state.selectedJob == selected)
+  }
+
+  @Test func onlyQWorksWhenTheTerminalIsTooSmall() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app(width: 70, height: 20)
+    terminal.type("2?")
+    app.settle()
+    #expect(app.state.pane == .overview)
+    #expect(app.state.overlay == nil)
+    terminal.resize(width: 100, height: 30)
+    terminal.type("2")
+    app.settle()
+    #expect(app.state.pane == .jobs)
+    #expect(terminal.lastFrame?.width == 100)
+  }
+}
