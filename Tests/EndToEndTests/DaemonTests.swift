@@ -46,13 +46,13 @@ import Testing
     try workspace.write(
       "ops.toml",
       schedule + "[[schedules]]\nid = \"second\"\nqueue = \"beats\"\nname = \"noop\"\nevery = \"100ms\"\nlimit = 1\n")
-    kill(daemon.process.processIdentifier, SIGHUP)
+    kill(daemon.pid, SIGHUP)
     #expect(waitFor { completed(db, schedule: "second") == 1 })
 
     try workspace.write("ops.toml", "[[schedules]]\nid = \"broken\"\nqueue = \"q\"\nname = \"noop\"\n")
-    kill(daemon.process.processIdentifier, SIGHUP)
+    kill(daemon.pid, SIGHUP)
     usleep(300_000)
-    kill(daemon.process.processIdentifier, SIGTERM)
+    kill(daemon.pid, SIGTERM)
     let outcome = try daemon.wait()
     #expect(outcome.status == 0, "\(outcome.stderr)")
 

@@ -11,8 +11,14 @@ import Testing
     // nobody may not be able to reach the build folder; give it a copy.
     let binary = workspace.path("opsdeck-copy")
     if !workspace.exists("opsdeck-copy") {
-      try FileManager.default.copyItem(atPath: Programs.opsdeck, toPath: binary)
-      try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary)
+      // Written through a close-on-exec descriptor: a process that other
+      // tests spawn meanwhile must not inherit it (exec would then fail
+      // with "Text file busy").
+      let contents = try Data(contentsOf: URL(fileURLWithPath: Programs.opsdeck))
+      let fd = open(binary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+      guard fd >= 0 else { throw POSIXError(.EIO) }
+      _ = contents.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      close(fd)
     }
     return try Programs.run(
       "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + arguments, in: workspace.url)

@@ -52,7 +52,7 @@ import Testing
       active = (try? scalar(db, "SELECT count(*) FROM jobs WHERE state = 2")) ?? 0
     }
     #expect(active > 0)
-    kill(doomed.process.processIdentifier, SIGKILL)
+    kill(doomed.pid, SIGKILL)
     _ = try doomed.wait()
     let survivor = try workspace.opsdeck(base + ["work", "--until-empty", "--concurrency", "4"])
     #expect(survivor.status == 0, "\(survivor.stderr)")
@@ -70,7 +70,7 @@ import Testing
     }
     let worker = try Programs.start(Programs.opsdeck, ["--db", db, "work", "--grace", "10s"], in: workspace.url)
     for _ in 0..<400 where ((try? scalar(db, "SELECT count(*) FROM jobs WHERE state = 2")) ?? 0) < 2 { usleep(5_000) }
-    kill(worker.process.processIdentifier, SIGTERM)
+    kill(worker.pid, SIGTERM)
     let outcome = try worker.wait()
     #expect(outcome.status == 0, "\(outcome.stderr)")
     #expect(try scalar(db, "SELECT count(*) FROM jobs WHERE state = 3") == 2)
@@ -83,7 +83,7 @@ import Testing
     _ = try workspace.opsdeck(["--db", db, "jobs", "add", "q", "sleep", "--data", #"{"ms": 30000}"#])
     let worker = try Programs.start(Programs.opsdeck, ["--db", db, "work", "--grace", "100ms"], in: workspace.url)
     for _ in 0..<400 where ((try? scalar(db, "SELECT count(*) FROM jobs WHERE state = 2")) ?? 0) < 1 { usleep(5_000) }
-    kill(worker.process.processIdentifier, SIGINT)
+    kill(worker.pid, SIGINT)
     let outcome = try worker.wait()
     #expect(outcome.status == 0, "\(outcome.stderr)")
     #expect(outcome.stderr.contains("released unfinished jobs count=1"))
@@ -96,7 +96,7 @@ import Testing
     let db = workspace.path("ops.db")
     #expect(try workspace.opsdeck(["--db", db, "init", "--no-config"]).status == 0)
     let worker = try Programs.start(Programs.opsdeck, ["--db", db, "work", "--queue", "q"], in: workspace.url)
-    defer { kill(worker.process.processIdentifier, SIGKILL) }
+    defer { kill(worker.pid, SIGKILL) }
     usleep(200_000)
     let id = try workspace.opsdeck(["--db", db, "jobs", "add", "q", "noop"]).stdout.trimmingCharacters(in: .newlines)
     var state = ""
@@ -117,7 +117,7 @@ import Testing
     ])
     #expect(add.status == 0, "\(add.stderr)")
     let worker = try Programs.start(Programs.opsdeck, ["--db", db, "work"], in: workspace.url)
-    defer { kill(worker.process.processIdentifier, SIGKILL) }
+    defer { kill(worker.pid, SIGKILL) }
     var completed = 0
     for _ in 0..<500 where completed < 3 {
       usleep(10_000)

@@ -50,11 +50,15 @@ enum Programs {
 }
 
 /// A child process whose output goes to files (no pipe can fill up and
-/// block it).
+/// block it). Spawned and reaped with posix_spawn and waitpid rather than
+/// Foundation's `Process`, whose exit monitoring runs on the global
+/// dispatch queues: with tests blocking those threads while they wait,
+/// it could starve and a finished child would look alive forever.
 final class RunningProcess {
-  let process = Process()
+  let pid: pid_t
   private let outURL: URL
   private let errURL: URL
+  private var status: Int32?
 
   init(
     _ executable: String, _ arguments: [String], in directory: URL, environment: [String: String],
@@ -63,51 +67,70 @@ final class RunningProcess {
     let id = UUID().uuidString
     outURL = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-out-\(id)")
     errURL = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-err-\(id)")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
+    let inURL = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-in-\(id)")
+    try Data((stdin ?? "").utf8).write(to: inURL)
+    defer { try? FileManager.default.removeItem(at: inURL) }
     var base = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OPSDECK_") }
     base.merge(environment) { $1 }
-    process.environment = base
-    process.standardOutput = try FileHandle(forWritingTo: outURL)
-    process.standardError = try FileHandle(forWritingTo: errURL)
-    if let stdin {
-      let pipe = Pipe()
-      process.standardInput = pipe
-      try process.run()
-      pipe.fileHandleForWriting.write(Data(stdin.utf8))
-      try pipe.fileHandleForWriting.close()
-    } else {
-      process.standardInput = FileHandle.nullDevice
-      try process.run()
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, stdin == nil ? "/dev/null" : inURL.path, O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    // The shell only changes directory, then becomes the program (same pid).
+    let shell = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path, executable] + arguments
+    let argv = shell.map { strdup($0) } + [nil]
+    let envp = base.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      for pointer in argv { free(pointer) }
+      for pointer in envp { free(pointer) }
     }
+    var child: pid_t = 0
+    let code = posix_spawn(&child, "/bin/sh", &actions, nil, argv, envp)
+    guard code == 0 else { throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EINVAL) }
+    pid = child
+  }
+
+  var isRunning: Bool {
+    if status != nil { return false }
+    var raw: Int32 = 0
+    if waitpid(pid, &raw, WNOHANG) == pid {
+      status = Self.exitCode(raw)
+      return false
+    }
+    return true
+  }
+
+  private static func exitCode(_ raw: Int32) -> Int32 {
+    (raw & 0x7F) == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
   }
 
   /// Waits for the process; one still running after `timeout` is killed,
   /// so that a hung command fails its test instead of hanging the suite.
   func wait(timeout: TimeInterval = 120) throws -> Outcome {
     let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(2_000) }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
+    while isRunning && Date() < deadline { usleep(2_000) }
+    if isRunning {
+      kill(pid, SIGKILL)
+      while isRunning { usleep(2_000) }
+    }
     defer {
       try? FileManager.default.removeItem(at: outURL)
       try? FileManager.default.removeItem(at: errURL)
     }
     return Outcome(
-      status: process.terminationStatus,
+      status: status ?? -1,
       stdout: try String(contentsOf: outURL, encoding: .utf8),
       stderr: try String(contentsOf: errURL, encoding: .utf8))
   }
 
-  /// The first line the process wrote to stdout, waiting for it.
+  /// Waits until the process has written `text` to stdout.
   func waitForOutput(containing text: String, timeout: TimeInterval = 10) throws -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
       if let output = try? String(contentsOf: outURL, encoding: .utf8), output.contains(text) { return true }
-      if !process.isRunning { return false }
+      if !isRunning { return false }
       usleep(5_000)
     }
     return false

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+/// The real binary in a real terminal: tmux runs it, send-keys types,
+/// capture-pane reads the screen.
+final class TmuxSession {
+  let socket = "opsdeck-\(UUID().uuidString.prefix(8))"
+  let name = "console"
+
+  init(command: String, width: Int = 100, height: Int = 30, in directory: URL) throws {
+    let outcome = try tmux([
+      "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-c", directory.path,
+      "env LANG=C.UTF-8 TERM=xterm-256color \(command); echo EXITED $?; sleep 60",
+    ])
+    guard outcome.status == 0 else { throw TmuxFailure(message: outcome.stderr) }
+  }
+
+  struct TmuxFailure: Error { let message: String }
+
+  @discardableResult
+  func tmux(_ arguments: [String]) throws -> Outcome {
+    try Programs.run("/usr/bin/tmux", ["-L", socket] + arguments, in: FileManager.default.temporaryDirectory)
+  }
+
+  func screen() -> String {
+    (try? tmux(["capture-pane", "-p", "-t", name]).stdout) ?? ""
+  }
+
+  func send(_ keys: String...) throws {
+    try tmux(["send-keys", "-t", name] + keys)
+  }
+
+  /// Waits (up to ten seconds) until the screen shows `text`.
+  func waitFor(_ text: String) -> Bool {
+    for _ in 0..<500 {
+      if screen().contains(text) { return true }
+      usleep(20_000)
+    }
+    return false
+  }
+
+  var alternateScreenOn: Bool {
+    ((try? tmux(["display-message", "-p", "-t", name, "#{alternate_on}"]).stdout) ?? "").hasPrefix("1")
+  }
+
+  deinit { _ = try? tmux(["kill-server"]) }
+}
+
+@Suite struct ConsoleTmuxTests {
+  /// A database with one failed job in the `mail` queue.
+  func prepared() throws -> (Workspace, String, String) {
+    let workspace = try Workspace()
+    let db = workspace.path("ops.db")
+    #expect(try workspace.opsdeck(["--db", db, "init", "--no-config"]).status == 0)
+    let id = try workspace.opsdeck(["--db", db, "jobs", "add", "mail", "exec", "--data", #"{"command": "false"}"#])
+      .stdout.trimmingCharacters(in: .newlines)
+    #expect(try workspace.opsdeck(["--db", db, "work", "--until-empty"]).status == 0)
+    return (workspace, db, id)
+  }
+
+  @Test func retryAFailedJobThroughTheConfirmationThenQuit() throws {
+    let (workspace, db, id) = try prepared()
+    let session = try TmuxSession(command: "\(Programs.opsdeck) --db \(db) console --no-engines", in: workspace.url)
+    #expect(session.waitFor("1 Overview"), "\(session.screen())")
+    #expect(session.alternateScreenOn)
+    try session.send("2")
+    #expect(session.waitFor("QUEUES"))
+    try session.send("]", "]", "]", "]")
+    #expect(session.waitFor("failed 1"))
+    try session.tmux(["resize-window", "-t", session.name, "-x", "120", "-y", "40"])
+    #expect(session.waitFor("REASON"))
+    try session.send("l", "r")
+    #expect(session.waitFor("Retry job \(id)?"), "\(session.screen())")
+    try session.send("y")
+    #expect(session.waitFor("job \(id) is waiting again"), "\(session.screen())")
+    try session.send("q")
+    #expect(session.waitFor("EXITED 0"), "\(session.screen())")
+    #expect(!session.alternateScreenOn, "the terminal is restored")
+    let shown = try workspace.opsdeck(["--db", db, "jobs", "show", id, "--json"])
+    #expect(try jsonField(shown.stdout, "state") == "waiting")
+  }
+
+  @Test func readOnlyHasNoRetryKeyAtAll() throws {
+    let (workspace, db, id) = try prepared()
+    let session = try TmuxSession(command: "\(Programs.opsdeck) --db \(db) console --readonly", in: workspace.url)
+    #expect(session.waitFor("(viewer)"), "\(session.screen())")
+    try session.send("2", "]", "]", "]", "]", "l", "?")
+    #expect(session.waitFor("Jobs keys"))
+    let help = session.screen()
+    #expect(!help.contains("retry"))
+    #expect(help.contains("read-only"))
+    try session.send("Escape", "r")
+    usleep(300_000)
+    #expect(!session.screen().contains("Retry job"))
+    try session.send("q")
+    #expect(session.waitFor("EXITED 0"))
+    let shown = try workspace.opsdeck(["--db", db, "jobs", "show", id, "--json"])
+    #expect(try jsonField(shown.stdout, "state") == "failed")
+  }
+
+  @Test func sigtermRestoresTheTerminal() throws {
+    let (workspace, db, _) = try prepared()
+    let session = try TmuxSession(command: "\(Programs.opsdeck) --db \(db) console --no-engines", in: workspace.url)
+    #expect(session.waitFor("1 Overview"))
+    let pids = try Programs.run("/usr/bin/pgrep", ["-f", "\(db) console --no-engines"], in: workspace.url).stdout
+    for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGTERM) }
+    #expect(session.waitFor("EXITED 0"), "\(session.screen())")
+    #expect(!session.alternateScreenOn)
+  }
+
+  @Test func withoutATerminalTheConsoleSaysSo() throws {
+    let workspace = try Workspace()
+    #expect(try workspace.opsdeck(["--db", "x.db", "init", "--no-config"]).status == 0)
+    let outcome = try workspace.opsdeck(["--db", "x.db"])
+    #expect(outcome.status == 2)
+    #expect(
+      outcome.stderr
+        == "opsdeck: the console needs a terminal; for scripts use a command such as `opsdeck queues --json`\n")
+  }
+}
