@@ -23,13 +23,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product opsdeck
 
-# Builds in release mode, creates or reuses the demo database and opens it.
+# Builds in release mode, creates or reuses the demo database and opens the
+# console on it with a simulated business running (q quits).
 run: release
 	@mkdir -p $(DEMO_DIR)
-	@$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) init >/dev/null
-	$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) status
-	@echo
-	$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) queues
+	@test -f $(DEMO_CONFIG) || $(RELEASE_BIN) config example | sed 's|^file = "opsdeck.log"|file = "$(DEMO_DIR)/opsdeck.log"|' > $(DEMO_CONFIG)
+	$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) demo --scenario data/demo/scenario.json
 
 # Unit and end-to-end tests. The end-to-end tests run the debug binary that
 # this build produces.

@@ -21,36 +21,74 @@ struct ConsoleCommand: ParsableCommand {
       """)
 
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var display: DisplayFlags
   @Flag(help: "Only view: no workers, no actions.") var readonly = false
   @Flag(help: "Do not run workers and schedules in this process.") var noEngines = false
-  @Flag(help: "Draw with ASCII only.") var ascii = false
-  @Flag(help: "Click to select, wheel to scroll.") var mouse = false
 
   func run() throws {
-    guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-      throw UsageError("the console needs a terminal; for scripts use a command such as `opsdeck queues --json`")
-    }
+    try ConsoleSession.requireTerminal()
     let runtime = try global.runtime()
-    // While the console is on screen, logs go to a file, never to stderr.
     try LogOutput.redirect(toFile: runtime.config.log.file, level: runtime.logLevel)
-    var worker: Worker? = nil
-    let engineStopped = DispatchSemaphore(value: 0)
+    var engine: Engine? = nil
     if !readonly && !noEngines {
       let jobs = try runtime.jobStore(.write)
       try runtime.applySchedulerConfig(to: jobs)
-      let engine = Worker(
-        jobs: jobs, handlers: runtime.handlers(), options: runtime.workerOptions(),
-        logger: LogOutput.logger("opsdeck.worker"))
-      Thread.detachNewThread {
-        try? engine.run()
-        engineStopped.signal()
-      }
-      worker = engine
+      engine = Engine.start(
+        Worker(
+          jobs: jobs, handlers: runtime.handlers(), options: runtime.workerOptions(),
+          logger: LogOutput.logger("opsdeck.worker")))
     }
-    let terminal = NCursesTerminal(mouse: mouse)
+    try ConsoleSession.run(runtime: runtime, readOnly: readonly, display: display)
+    engine?.stop(grace: runtime.config.scheduler.shutdownGrace)
+  }
+}
+
+struct DisplayFlags: ParsableArguments {
+  @Flag(help: "Draw with ASCII only.") var ascii = false
+  @Flag(help: "Click to select, wheel to scroll.") var mouse = false
+}
+
+/// Workers on a thread of their own while the console is on screen.
+final class Engine: Sendable {
+  let worker: Worker
+  private let stopped = DispatchSemaphore(value: 0)
+
+  private init(worker: Worker) {
+    self.worker = worker
+  }
+
+  static func start(_ worker: Worker) -> Engine {
+    let engine = Engine(worker: worker)
+    Thread.detachNewThread {
+      try? worker.run()
+      engine.stopped.signal()
+    }
+    return engine
+  }
+
+  /// Running jobs get the grace to finish, then are released to other
+  /// workers; returns once the worker has stopped.
+  func stop(grace: Duration) {
+    worker.stop(grace: grace)
+    stopped.wait()
+  }
+}
+
+/// Opening the console on a terminal, shared by `console` and `demo`.
+enum ConsoleSession {
+  static func requireTerminal() throws {
+    guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+      throw UsageError("the console needs a terminal; for scripts use a command such as `opsdeck queues --json`")
+    }
+  }
+
+  /// Runs the console until q, SIGTERM, SIGHUP or SIGINT; the terminal is
+  /// restored on every way out.
+  static func run(runtime: Runtime, readOnly: Bool, display: DisplayFlags) throws {
+    let terminal = NCursesTerminal(mouse: display.mouse)
     let app: ConsoleApp
     do {
-      app = try runtime.consoleApp(terminal: terminal, readOnly: readonly, ascii: ascii)
+      app = try runtime.consoleApp(terminal: terminal, readOnly: readOnly, ascii: display.ascii)
     } catch {
       terminal.restore()
       throw error
@@ -59,11 +97,5 @@ struct ConsoleCommand: ParsableCommand {
     let trap = SignalTrap([SIGTERM: { stop.request() }, SIGHUP: { stop.request() }, SIGINT: { stop.request() }])
     defer { withExtendedLifetime(trap) {} }
     app.run()
-    if let worker {
-      // The terminal is back; running jobs get the grace to finish, then
-      // are released to other workers.
-      worker.stop(grace: runtime.config.scheduler.shutdownGrace)
-      engineStopped.wait()
-    }
   }
 }

@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct DemoTests {
+  static let scenario = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("data/demo/scenario.json").path
+
+  @Test func theDemoWritesAnHourOfHistoryThenKeepsTheBusinessRunning() throws {
+    let workspace = try Workspace()
+    let db = workspace.path("demo.db")
+    let run = try workspace.opsdeck(["--db", db, "demo", "--scenario", Self.scenario, "--headless", "2s"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let queues = try workspace.opsdeck(["--db", db, "queues", "--json"])
+    let list = try JSONSerialization.jsonObject(with: Data(queues.stdout.utf8)) as? [[String: Any]] ?? []
+    #expect(Set(list.compactMap { $0["name"] as? String }).isSuperset(of: ["emails", "webhooks", "reports", "fx"]))
+    let failed = list.compactMap { ($0["counts"] as? [String: Any])?["failed"] as? Int }.reduce(0, +)
+    let completed = list.compactMap { ($0["counts"] as? [String: Any])?["completed"] as? Int }.reduce(0, +)
+    #expect(completed > 1_000)
+    #expect(failed > 50)
+    let minutes = try scalar(db, "SELECT count(DISTINCT minute) FROM queue_metrics")
+    #expect(minutes >= 55, "an hour of throughput history")
+    let future = try scalar(
+      db, "SELECT count(*) FROM jobs WHERE created_at > CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 1000")
+    #expect(future == 0)
+    let schedules = try workspace.opsdeck(["--db", db, "schedules", "list", "--json"]).stdout
+    #expect(schedules.contains(#""source":"demo""#))
+    // A second run keeps the history and adds only live jobs.
+    let before = try scalar(db, "SELECT count(*) FROM jobs")
+    #expect(try workspace.opsdeck(["--db", db, "demo", "--scenario", Self.scenario, "--headless", "1s"]).status == 0)
+    #expect(try scalar(db, "SELECT count(*) FROM jobs") < before + 100)
+  }
+
+  @Test func aMissingScenarioIsOneLine() throws {
+    let workspace = try Workspace()
+    let outcome = try workspace.opsdeck(["--db", "d.db", "demo", "--scenario", "nope.json", "--headless", "1s"])
+    #expect(outcome.status == 2)
+    #expect(
+      outcome.stderr
+        == "opsdeck: --scenario nope.json: cannot read it (the demo's scenario is data/demo/scenario.json in the source tree)\n"
+    )
+    #expect(!workspace.exists("d.db"))
+  }
+}
