@@ -66,7 +66,8 @@ let package = Package(
     .executableTarget(
       name: "opsdeck-bench",
       dependencies: [
-        "OpsDeck", "Scheduler", "Storage", grdb, logging, .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        "OpsDeck", "Console", "Scheduler", "Storage", grdb, logging,
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ]),
 
     .testTarget(name: "StorageTests", dependencies: ["Storage", grdb]),

@@ -1,3 +1,4 @@
+import Console
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -299,5 +300,44 @@ if FileManager.default.isExecutableFile(atPath: binary.path) {
     "idle `opsdeck work` CPU over 5 s".padding(toLength: 44, withPad: " ", startingAt: 0)
       + String(format: "  %.2f %%", (after - before) / ticksPerSecond / 5 * 100))
 }
+
+// MARK: - Console
+
+print("")
+print("console (1,000,000 jobs in the database)")
+let consoleStore = try freshJobStore("console.db")
+try consoleStore.addCopies(queue: "emails", name: "email.send", data: #"{"to":"ana@example.com"}"#, count: 900_000)
+try consoleStore.addCopies(queue: "webhooks", name: "webhook.deliver", data: "{}", count: 100_000)
+let failing = try consoleStore.claim(queue: "webhooks", limit: 1_000, lockDuration: 60_000).jobs
+try consoleStore.finish(failing.map { .failed($0, error: "POST https://hooks.example/x: 503 Service Unavailable") })
+let dataSource = ConsoleDataSource(jobs: consoleStore)
+let consoleUser = ConsoleUser(name: "bench", readOnly: false)
+var frameTimes: [Double] = []
+var consoleState = ConsoleState(width: 120, height: 40, user: consoleUser, databaseName: "console.db")
+consoleState.pane = .jobs
+consoleState.selectedQueue = "webhooks"
+consoleState.stateTab = .failed
+for _ in 0..<200 {
+  let start = DispatchTime.now().uptimeNanoseconds
+  let snapshot = try dataSource.load(consoleState.request)
+  consoleState.apply(snapshot)
+  let frame = Frame.render(consoleState, now: Date(), theme: Theme())
+  sink &+= frame.width
+  frameTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+}
+frameTimes.sort()
+print(
+  "view model + 120x40 frame, Jobs pane (failed)".padding(toLength: 44, withPad: " ", startingAt: 0)
+    + String(format: "  median %.2f ms  p99 %.2f ms", frameTimes[100], frameTimes[197]))
+var renderTimes: [Double] = []
+for _ in 0..<1_000 {
+  let start = DispatchTime.now().uptimeNanoseconds
+  sink &+= Frame.render(consoleState, now: Date(), theme: Theme()).height
+  renderTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+}
+renderTimes.sort()
+print(
+  "render alone, 120x40".padding(toLength: 44, withPad: " ", startingAt: 0)
+    + String(format: "  median %.2f ms", renderTimes[500]))
 
 if sink == 42 { print("") }  // keeps the work from being optimised away

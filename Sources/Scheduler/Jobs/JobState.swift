@@ -24,6 +24,14 @@ public enum JobState: Int, Sendable, CaseIterable, Codable, CustomStringConverti
     self = state
   }
 
+  public var isFinished: Bool { self == .completed || self == .failed }
+
+  /// The condition of the `jobs_finished` partial index. SQLite uses a
+  /// partial index only when the query repeats its condition word for word
+  /// (`state = 4` alone does not let it use `WHERE state >= 3`), so every
+  /// query on finished jobs adds this term.
+  static let finishedCondition = "state >= 3"
+
   /// The `queues` column that counts jobs in this state.
   var countColumn: String { name }
 

@@ -50,8 +50,10 @@ extension JobStore {
       var conditions: [String] = []
       var arguments: [any DatabaseValueConvertible] = []
       if let state {
-        conditions.append("state = ?")
-        arguments.append(state.rawValue)
+        // A literal, not a parameter: SQLite uses a partial index
+        // (`WHERE state >= 3`, …) only when it can see the state.
+        conditions.append("state = \(state.rawValue)")
+        if state.isFinished { conditions.append(JobState.finishedCondition) }
       }
       if let queue {
         conditions.append("queue = ?")
@@ -204,8 +206,11 @@ extension JobStore {
     return try write { db in
       let column = state == .completed || state == .failed ? "finished_at" : "created_at"
       try db.execute(
-        sql: "DELETE FROM jobs WHERE queue = ? AND state = ? AND \(column) < ?",
-        arguments: [queue, state.rawValue, now - olderThan])
+        sql: """
+          DELETE FROM jobs WHERE queue = ? AND state = \(state.rawValue)
+            \(state.isFinished ? "AND " + JobState.finishedCondition : "") AND \(column) < ?
+          """,
+        arguments: [queue, now - olderThan])
       let count = db.changesCount
       try bump(db, queue: queue, [state: -count])
       return count

@@ -223,14 +223,18 @@ extension JobStore {
       try db.execute(
         sql: """
           DELETE FROM jobs WHERE id IN (
-            SELECT id FROM jobs WHERE state = ? AND queue = ? ORDER BY finished_at DESC, id DESC LIMIT -1 OFFSET ?
+            SELECT id FROM jobs WHERE state = \(state.rawValue) AND \(JobState.finishedCondition) AND queue = ?
+            ORDER BY finished_at DESC, id DESC LIMIT -1 OFFSET ?
           )
-          """, arguments: [state.rawValue, queue, keep])
+          """, arguments: [queue, keep])
       removed = db.changesCount
     case .age(let milliseconds):
       try db.execute(
-        sql: "DELETE FROM jobs WHERE state = ? AND queue = ? AND finished_at < ?",
-        arguments: [state.rawValue, queue, now - milliseconds])
+        sql: """
+          DELETE FROM jobs WHERE state = \(state.rawValue) AND \(JobState.finishedCondition) AND queue = ?
+            AND finished_at < ?
+          """,
+        arguments: [queue, now - milliseconds])
       removed = db.changesCount
     }
     if removed > 0 { try bump(db, queue: queue, [state: -removed]) }
