@@ -49,6 +49,7 @@ format:
 # Regenerates the example configuration from the schema in the code.
 docs: build
 	.build/debug/opsdeck config example > data/opsdeck.example.toml
+	.build/debug/opsdeck console --print-keys > .build/keys.md
 	scripts/update-readme-config.sh
 
 clean:

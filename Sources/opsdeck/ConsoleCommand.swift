@@ -24,8 +24,10 @@ struct ConsoleCommand: ParsableCommand {
   @OptionGroup var display: DisplayFlags
   @Flag(help: "Only view: no workers, no actions.") var readonly = false
   @Flag(help: "Do not run workers and schedules in this process.") var noEngines = false
+  @Flag(help: "Print the key reference as Markdown and exit.") var printKeys = false
 
   func run() throws {
+    if printKeys { return Output.text(Keymap.markdown()) }
     try ConsoleSession.requireTerminal()
     let runtime = try global.runtime()
     try LogOutput.redirect(toFile: runtime.config.log.file, level: runtime.logLevel)

@@ -119,4 +119,31 @@ struct ConsoleBehaviourTests {
     #expect(app.state.pane == .jobs)
     #expect(terminal.lastFrame?.width == 100)
   }
+
+  @Test func clicksSelectAndTheWheelScrolls() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app()
+    terminal.send(.click(x: 16, y: 1))
+    app.settle()
+    #expect(app.state.pane == .jobs)
+    terminal.send(.click(x: 3, y: 5))  // the second queue
+    app.settle()
+    #expect(app.state.selectedQueue == "fx")
+    terminal.send(.click(x: 3, y: 3), .key(.character("]")), .key(.character("]")), .key(.character("]")))
+    terminal.send(.key(.character("]")), .click(x: 40, y: 6))
+    app.settle()
+    #expect(app.state.focus == .jobs)
+    #expect(app.state.selectedJob == app.state.snapshot?.jobs[1].id)
+    terminal.send(.scroll(up: true))
+    app.settle()
+    #expect(app.state.selectedJob == app.state.snapshot?.jobs[0].id)
+  }
+
+  @Test func theReadmeCarriesTheKeyTables() throws {
+    let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("README.md")
+    let text = try String(contentsOf: readme, encoding: .utf8)
+    #expect(text.contains(Keymap.markdown()), "run `make docs` to refresh the key reference in README.md")
+  }
 }

@@ -121,8 +121,13 @@ public struct ConsoleState: Sendable {
       self.width = width
       self.height = height
       return []
-    case .click, .scroll:
+    case .scroll(let up):
+      if isTooSmall || overlay != nil { return [] }
+      move(by: up ? -3 : 3)
       return []
+    case .click(let x, let y):
+      if isTooSmall || overlay != nil { return [] }
+      return click(x: x, y: y)
     case .key(let key):
       if isTooSmall { return key == .character("q") ? [.quit] : [] }
       return handle(key)
@@ -194,6 +199,42 @@ public struct ConsoleState: Sendable {
       if let job = currentJob, job.state == .delayed { overlay = .confirm(.promote(jobID: job.id)) }
     case .toggleQueuePause:
       if let queue = currentQueue { overlay = .confirm(.setPaused(queue: queue.name, paused: !queue.paused)) }
+    }
+    return request == before ? [] : [.load(request)]
+  }
+
+  /// Click to select: a tab, a queue, a job, an Overview row.
+  private mutating func click(x: Int, y: Int) -> [Effect] {
+    let before = request
+    if y == 1 {
+      var left = 1
+      for candidate in PaneID.allCases {
+        let width = DisplayWidth.of(" \(candidate.rawValue) \(candidate.title) ") + 1
+        if x >= left && x < left + width { pane = candidate }
+        left += width
+      }
+    } else if let snapshot, y >= 2 && y < height - 2 {
+      switch pane {
+      case .overview:
+        let row = y - 5
+        if row >= 0 && row < snapshot.queues.count { overviewRow = row }
+      case .jobs:
+        if x < JobsPaneLayout.queueColumn {
+          let index = (y - 3) / 2
+          if y >= 3 && index < snapshot.queues.count {
+            focus = .queues
+            selectedQueue = snapshot.queues[index].name
+            selectedJob = nil
+          }
+        } else {
+          let window = JobsPaneLayout.window(jobs: snapshot.jobs, selected: selectedJob, height: height)
+          let index = window.first + (y - JobsPaneLayout.firstJobRow)
+          if y >= JobsPaneLayout.firstJobRow && index < window.end {
+            focus = .jobs
+            selectedJob = snapshot.jobs[index].id
+          }
+        }
+      }
     }
     return request == before ? [] : [.load(request)]
   }

@@ -76,3 +76,23 @@ public enum Keymap {
       KeyBinding(.enter, .open, "open in its pane", footer: true)
     ]
 }
+
+extension Keymap {
+  /// The README's key reference, generated from the tables above.
+  public static func markdown() -> String {
+    func table(_ title: String, _ bindings: [KeyBinding]) -> String {
+      var seen = Set<Action>()
+      var rows = ["**\(title)**", "", "| keys | does |", "|---|---|"]
+      for binding in bindings where seen.insert(binding.action).inserted {
+        let keys = bindings.filter { $0.action == binding.action }.map { "`\($0.key.description)`" }
+        rows.append(
+          "| \(keys.joined(separator: " ")) | \(binding.help)\(binding.dangerous ? " (asks first; not in read-only mode)" : "") |"
+        )
+      }
+      return rows.joined(separator: "\n")
+    }
+    return [
+      table("Everywhere", global), table("Overview", overview), table("Jobs", jobs(readOnly: false)),
+    ].joined(separator: "\n\n") + "\n"
+  }
+}

@@ -1,10 +1,25 @@
 import Foundation
 import Scheduler
 
+/// Where the Jobs pane puts things, shared by drawing and clicking.
+enum JobsPaneLayout {
+  static let queueColumn = 26
+  /// The screen row of the first job (header, tab bar, state tabs, gap, column header).
+  static let firstJobRow = 5
+
+  /// The jobs shown: a window of the list that keeps the selection in view.
+  static func window(jobs: [JobSummary], selected: String?, height: Int) -> (first: Int, end: Int) {
+    let rows = max(0, height - 4 - 3)
+    let selectedIndex = jobs.firstIndex { $0.id == selected } ?? 0
+    let first = max(0, min(selectedIndex - rows / 2, jobs.count - rows))
+    return (first, min(jobs.count, first + rows))
+  }
+}
+
 /// Queues on the left (counts, paused, throughput), the selected queue's
 /// jobs by state on the right.
 enum JobsPane {
-  static let queueColumn = 26
+  static let queueColumn = JobsPaneLayout.queueColumn
 
   static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, now: Date, theme: Theme) {
     guard let snapshot = state.snapshot else {
@@ -70,15 +85,13 @@ enum JobsPane {
       Format.pad("ID", 12) + " " + Format.pad("NAME", 16) + " " + Format.padLeft("TRIES", 5) + " "
       + Format.padLeft(timeHeader, 7) + "  " + (state.stateTab == .failed ? "REASON" : "")
     buffer.put(header, x: area.x + 1, y: area.y + 2, style: theme.columnHeader, limit: area.width - 2)
-    let rows = area.height - 3
     let jobs = snapshot.request.queue == queue.name && snapshot.request.state == state.stateTab ? snapshot.jobs : []
     if jobs.isEmpty {
       buffer.put("no \(state.stateTab.name) jobs", x: area.x + 1, y: area.y + 4, style: theme.dim)
       return
     }
-    let selectedIndex = jobs.firstIndex { $0.id == state.selectedJob } ?? 0
-    let first = max(0, min(selectedIndex - rows / 2, jobs.count - rows))
-    for (offset, job) in jobs[first..<min(jobs.count, first + rows)].enumerated() {
+    let window = JobsPaneLayout.window(jobs: jobs, selected: state.selectedJob, height: state.height)
+    for (offset, job) in jobs[window.first..<window.end].enumerated() {
       let y = area.y + 3 + offset
       let when = state.stateTab == .delayed ? Format.age(job.runAt, now: now) : Format.age(job.createdAt, now: now)
       var line =
