@@ -53,16 +53,8 @@ extension Output {
   /// `3m ago`, `in 2h`: for people reading a list.
   static func relative(_ date: Date?, now: Date) -> String {
     guard let date else { return "-" }
-    let seconds = Int(date.timeIntervalSince(now).rounded())
-    let magnitude = abs(seconds)
-    let text: String
-    switch magnitude {
-    case ..<60: text = "\(magnitude)s"
-    case ..<3_600: text = "\(magnitude / 60)m"
-    case ..<86_400: text = "\(magnitude / 3_600)h"
-    default: text = "\(magnitude / 86_400)d"
-    }
-    return seconds > 0 ? "in \(text)" : "\(text) ago"
+    let span = Timestamp.span(from: now, to: date)
+    return span.future ? "in \(span.text)" : "\(span.text) ago"
   }
 }
 

@@ -88,18 +88,11 @@ enum Format {
     }
   }
 
+  /// `3m` ago, or `in 3m`.
   static func age(_ date: Date?, now: Date) -> String {
     guard let date else { return "-" }
-    let seconds = Int(now.timeIntervalSince(date).rounded())
-    let magnitude = abs(seconds)
-    let text: String
-    switch magnitude {
-    case ..<60: text = "\(magnitude)s"
-    case ..<3_600: text = "\(magnitude / 60)m"
-    case ..<86_400: text = "\(magnitude / 3_600)h"
-    default: text = "\(magnitude / 86_400)d"
-    }
-    return seconds >= 0 ? text : "in " + text
+    let span = Timestamp.span(from: now, to: date)
+    return span.future ? "in " + span.text : span.text
   }
 
   static func sparkline(_ values: [Int], width: Int, theme: Theme) -> String {

@@ -97,6 +97,21 @@ public enum Timestamp {
     return Date(timeIntervalSince1970: seconds)
   }
 
+  /// How far `date` is from `now` for people: `42s`, `3m`, `5h`, `2d`,
+  /// and whether it is in the future.
+  public static func span(from now: Date, to date: Date) -> (text: String, future: Bool) {
+    let seconds = Int(date.timeIntervalSince(now).rounded())
+    let magnitude = abs(seconds)
+    let text: String
+    switch magnitude {
+    case ..<60: text = "\(magnitude)s"
+    case ..<3_600: text = "\(magnitude / 60)m"
+    case ..<86_400: text = "\(magnitude / 3_600)h"
+    default: text = "\(magnitude / 86_400)d"
+    }
+    return (text, seconds > 0)
+  }
+
   private static func pad(_ value: Int, _ width: Int) -> String {
     let digits = String(value)
     return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
