@@ -27,6 +27,9 @@ struct ConsoleSnapshotTests {
   @Test func tooSmall() throws { try assertSnapshot(try frame(width: 60, height: 20), named: "too-small") }
   @Test func asciiMode() throws { try assertSnapshot(try frame("2]]]]", unicode: false), named: "jobs-ascii") }
   @Test func helpOverlay() throws { try assertSnapshot(try frame("2?"), named: "help-jobs") }
+  @Test func jobViewShowsDataAndEveryAttempt() throws {
+    try assertSnapshot(try frame("2]]]]l\r", width: 120, height: 40), named: "job-view-120x40")
+  }
   @Test func confirmDialogNamesItsTarget() throws {
     try assertSnapshot(try frame("2]]]]lr"), named: "confirm-retry")
   }

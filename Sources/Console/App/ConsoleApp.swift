@@ -17,6 +17,8 @@ public final class ConsoleApp {
   let perform: @Sendable (OperatorAction) -> String
   public private(set) var state: ConsoleState
   private let results = Inbox()
+  private let details = DetailInbox()
+  let data: ConsoleDataSource
   /// Stops the loop at its next turn; safe from signal handlers' queues.
   public let stop = StopRequest()
 
@@ -29,6 +31,7 @@ public final class ConsoleApp {
     self.theme = theme
     self.clock = clock
     self.loader = SnapshotLoader(data: data, changeWatch: changeWatch)
+    self.data = data
     self.perform = perform
   }
 
@@ -42,6 +45,7 @@ public final class ConsoleApp {
     var lastDrawn: ScreenBuffer? = nil
     while !stop.isRequested {
       if let snapshot = loader.take() { state.apply(snapshot) }
+      if let detail = details.take(), state.overlay == .job(detail.summary.id) { state.jobDetail = detail }
       for message in results.takeAll() {
         state.message = message
         loader.request(state.request, force: true)
@@ -63,6 +67,11 @@ public final class ConsoleApp {
           Thread.detachNewThread { [results] in
             let message = perform(action)
             results.append(message)
+          }
+        case .loadJob(let id):
+          let data = self.data
+          Thread.detachNewThread { [details] in
+            if let detail = try? data.job(id) { details.put(detail) }
           }
         }
       }
@@ -86,6 +95,8 @@ public final class ConsoleApp {
           state.message = perform(action)
           loader.loadNow(state.request)
           if let snapshot = loader.take() { state.apply(snapshot) }
+        case .loadJob(let id):
+          state.jobDetail = try? data.job(id)
         }
       }
     }
@@ -107,6 +118,18 @@ final class Inbox: Sendable {
   func takeAll() -> [String] {
     items.withLock { taken in
       defer { taken.removeAll() }
+      return taken
+    }
+  }
+}
+
+/// The latest job read for its view.
+final class DetailInbox: Sendable {
+  private let item = Mutex<JobDetail?>(nil)
+  func put(_ detail: JobDetail) { item.withLock { $0 = detail } }
+  func take() -> JobDetail? {
+    item.withLock { taken in
+      defer { taken = nil }
       return taken
     }
   }

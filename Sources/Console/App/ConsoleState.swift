@@ -49,6 +49,8 @@ public enum Effect: Sendable, Equatable {
   case quit
   case load(ConsoleRequest)
   case perform(OperatorAction)
+  /// Read one job in full (data, every attempt's error, logs) for its view.
+  case loadJob(String)
 }
 
 /// Everything on screen, as a value: events in, effects out. Rendering is
@@ -76,6 +78,8 @@ public struct ConsoleState: Sendable {
   /// The selection follows the job (by id), not the row number.
   public var selectedJob: String? = nil
   public var overviewRow = 0
+  /// The job whose view is open, read in full.
+  public var jobDetail: JobDetail? = nil
 
   public init(width: Int, height: Int, user: ConsoleUser, databaseName: String) {
     self.width = width
@@ -183,6 +187,8 @@ public struct ConsoleState: Sendable {
         if let queues = snapshot?.queues, overviewRow < queues.count { selectedQueue = queues[overviewRow].name }
       } else if let job = selectedJob {
         overlay = .job(job)
+        jobDetail = nil
+        return [.loadJob(job)]
       }
     case .back: overlay = nil
     case .retry:

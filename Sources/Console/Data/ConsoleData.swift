@@ -52,6 +52,10 @@ public struct ConsoleDataSource: Sendable {
     self.jobs = jobs
   }
 
+  public func job(_ id: String) throws -> JobDetail {
+    try jobs.job(id)
+  }
+
   public func load(_ request: ConsoleRequest) throws -> ConsoleSnapshot {
     let now = jobs.clock.now()
     let queues = try jobs.queues()

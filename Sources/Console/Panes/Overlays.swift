@@ -64,10 +64,13 @@ enum ConfirmOverlay {
   }
 }
 
-/// Enter on a job: what the list knows about it.
+/// Enter on a job: its data as pretty JSON, the error of every attempt,
+/// progress and logs (read in full off the UI loop; until then, what the
+/// list knows).
 enum JobOverlay {
   static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, jobID: String, now: Date, theme: Theme) {
-    guard let job = state.snapshot?.jobs.first(where: { $0.id == jobID }) else { return }
+    let detail = state.jobDetail?.summary.id == jobID ? state.jobDetail : nil
+    guard let job = detail?.summary ?? state.snapshot?.jobs.first(where: { $0.id == jobID }) else { return }
     var lines: [(String, Style)] = [
       ("queue      \(job.queue)", theme.dialog),
       ("name       \(job.name)", theme.dialog),
@@ -77,9 +80,33 @@ enum JobOverlay {
     ]
     if let runAt = job.runAt { lines.append(("runs at    \(Timestamp.format(runAt))", theme.dialog)) }
     if let finished = job.finishedAt { lines.append(("finished   \(Timestamp.format(finished))", theme.dialog)) }
-    if let reason = job.failedReason { lines.append(("reason     \(reason)", theme.dialog)) }
+    if let detail {
+      if let progress = detail.progress {
+        if let percent = Double(progress), (0...100).contains(percent) {
+          let filled = Int(percent / 5)
+          let bar =
+            String(repeating: theme.barFull, count: filled) + String(repeating: theme.barEmpty, count: 20 - filled)
+          lines.append(("progress   \(bar) \(Int(percent))%", theme.dialog))
+        } else {
+          lines.append(("progress   \(progress)", theme.dialog))
+        }
+      }
+      lines.append(("data", Style(foreground: .white, background: .blue, bold: true)))
+      let pretty = JSONValue(parsing: detail.data)?.prettyText ?? detail.data
+      lines += pretty.split(separator: "\n").prefix(12).map { ("  " + $0, theme.dialog) }
+      for error in detail.errors.suffix(5) {
+        lines.append(("attempt \(error.attempt) failed \(Format.age(error.at, now: now)) ago", theme.dialog))
+        lines.append(("  " + error.error, theme.dialog))
+      }
+      if !detail.logs.isEmpty {
+        lines.append(("logs", Style(foreground: .white, background: .blue, bold: true)))
+        lines += detail.logs.suffix(5).map { ("  \(Timestamp.format($0.at))  \($0.line)", theme.dialog) }
+      }
+    } else if let reason = job.failedReason {
+      lines.append(("reason     \(reason)", theme.dialog))
+    }
     lines.append(("", theme.dialog))
     lines.append(("Esc closes", theme.dialog))
-    Box.draw(&buffer, lines: lines, title: "job \(job.id)", theme: theme)
+    Box.draw(&buffer, lines: Array(lines.prefix(buffer.height - 4)), title: "job \(job.id)", theme: theme)
   }
 }

@@ -64,7 +64,18 @@ public final class MemoryTerminal: Terminal {
   }
 
   public func send(_ events: TerminalEvent...) { self.events.append(contentsOf: events) }
-  public func type(_ text: String) { events.append(contentsOf: text.map { .key(.character($0)) }) }
+  /// Types `text`: `\r` is Enter, `\u{1B}` is Esc, `\t` is Tab.
+  public func type(_ text: String) {
+    events.append(
+      contentsOf: text.map { character in
+        switch character {
+        case "\r", "\n": return .key(.enter)
+        case "\u{1B}": return .key(.escape)
+        case "\t": return .key(.tab)
+        default: return .key(.character(character))
+        }
+      })
+  }
   public func resize(width: Int, height: Int) {
     self.width = width
     self.height = height
