@@ -123,6 +123,27 @@ struct ConsoleBehaviourTests {
     #expect(terminal.lastFrame?.width == 100)
   }
 
+  @Test func slashFiltersTheFocusedListAndEscClearsIt() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app()
+    terminal.type("2/web\r")
+    app.settle()
+    #expect(app.state.visibleQueues.map(\.name) == ["webhooks"])
+    #expect(app.state.selectedQueue == "webhooks")
+    #expect(terminal.lastFrame?.row(22).hasPrefix(" /web   (Enter keeps") == true)
+    terminal.type("\u{1B}")
+    app.settle()
+    #expect(app.state.visibleQueues.count == 3)
+    terminal.type("g]]]]l/no such job\r")
+    app.settle()
+    #expect(app.state.visibleJobs.isEmpty)
+    #expect(app.state.currentJob == nil)
+    terminal.type("\u{1B}/try AGAIN\r")
+    app.settle()
+    #expect(app.state.visibleJobs.count == 2, "matches the reason, whatever the case")
+  }
+
   @Test func clicksSelectAndTheWheelScrolls() throws {
     let fixture = try ConsoleFixture()
     try fixture.populate()

@@ -80,6 +80,28 @@ public struct ConsoleState: Sendable {
   public var overviewRow = 0
   /// The job whose view is open, read in full.
   public var jobDetail: JobDetail? = nil
+  /// `/`: the text the focused list is filtered by, and which list.
+  public var filter: String? = nil
+  public var filterTarget: Focus = .queues
+  public var editingFilter = false
+
+  /// The queues shown: all, or those matching the filter.
+  public var visibleQueues: [QueueStatus] {
+    let queues = snapshot?.queues ?? []
+    guard let filter, !filter.isEmpty, filterTarget == .queues else { return queues }
+    return queues.filter { $0.name.localizedCaseInsensitiveContains(filter) }
+  }
+
+  /// The jobs shown: the loaded page, or its jobs matching the filter by id,
+  /// name or reason.
+  public var visibleJobs: [JobSummary] {
+    let jobs = snapshot?.jobs ?? []
+    guard let filter, !filter.isEmpty, filterTarget == .jobs else { return jobs }
+    return jobs.filter {
+      $0.id.localizedCaseInsensitiveContains(filter) || $0.name.localizedCaseInsensitiveContains(filter)
+        || ($0.failedReason ?? "").localizedCaseInsensitiveContains(filter)
+    }
+  }
 
   public init(width: Int, height: Int, user: ConsoleUser, databaseName: String) {
     self.width = width
@@ -139,6 +161,23 @@ public struct ConsoleState: Sendable {
   }
 
   private mutating func handle(_ key: Key) -> [Effect] {
+    if editingFilter {
+      switch key {
+      case .character(let character): filter = (filter ?? "") + String(character)
+      case .backspace: if filter?.isEmpty == false { filter?.removeLast() }
+      case .enter: editingFilter = false
+      case .escape:
+        filter = nil
+        editingFilter = false
+      default: break
+      }
+      keepSelectionVisible()
+      return []
+    }
+    if overlay == nil, filter != nil, key == .escape {
+      filter = nil
+      return []
+    }
     if let overlay {
       switch overlay {
       case .help, .job:
@@ -184,13 +223,18 @@ public struct ConsoleState: Sendable {
     case .open:
       if pane == .overview {
         pane = .jobs
-        if let queues = snapshot?.queues, overviewRow < queues.count { selectedQueue = queues[overviewRow].name }
+        let queues = visibleQueues
+        if overviewRow < queues.count { selectedQueue = queues[overviewRow].name }
       } else if let job = selectedJob {
         overlay = .job(job)
         jobDetail = nil
         return [.loadJob(job)]
       }
     case .back: overlay = nil
+    case .filter:
+      filterTarget = pane == .jobs && focus == .jobs ? .jobs : .queues
+      filter = ""
+      editingFilter = true
     case .retry:
       if let job = currentJob {
         if job.state == .failed || job.state == .completed {
@@ -223,21 +267,22 @@ public struct ConsoleState: Sendable {
       switch pane {
       case .overview:
         let row = y - 5
-        if row >= 0 && row < snapshot.queues.count { overviewRow = row }
+        if row >= 0 && row < visibleQueues.count { overviewRow = row }
       case .jobs:
         if x < JobsPaneLayout.queueColumn {
           let index = (y - 3) / 2
-          if y >= 3 && index < snapshot.queues.count {
+          if y >= 3 && index < visibleQueues.count {
             focus = .queues
-            selectedQueue = snapshot.queues[index].name
+            selectedQueue = visibleQueues[index].name
             selectedJob = nil
           }
         } else {
-          let window = JobsPaneLayout.window(jobs: snapshot.jobs, selected: selectedJob, height: height)
+          let jobs = visibleJobs
+          let window = JobsPaneLayout.window(jobs: jobs, selected: selectedJob, height: height)
           let index = window.first + (y - JobsPaneLayout.firstJobRow)
           if y >= JobsPaneLayout.firstJobRow && index < window.end {
             focus = .jobs
-            selectedJob = snapshot.jobs[index].id
+            selectedJob = jobs[index].id
           }
         }
       }
@@ -250,7 +295,18 @@ public struct ConsoleState: Sendable {
   }
 
   public var currentJob: JobSummary? {
-    snapshot?.jobs.first { $0.id == selectedJob }
+    visibleJobs.first { $0.id == selectedJob }
+  }
+
+  /// After the filter changes, the selection moves onto a visible item.
+  private mutating func keepSelectionVisible() {
+    let queues = visibleQueues
+    if filterTarget == .queues, !queues.isEmpty, !queues.contains(where: { $0.name == selectedQueue }) {
+      selectedQueue = queues[0].name
+      overviewRow = 0
+    }
+    let jobs = visibleJobs
+    if filterTarget == .jobs, !jobs.contains(where: { $0.id == selectedJob }) { selectedJob = jobs.first?.id }
   }
 
   private mutating func stepState(_ step: Int) {
@@ -262,21 +318,21 @@ public struct ConsoleState: Sendable {
   }
 
   private mutating func move(by step: Int) {
-    guard let snapshot else { return }
+    guard snapshot != nil else { return }
     func clamp(_ value: Int, _ count: Int) -> Int { max(0, min(count - 1, value)) }
     if pane == .overview {
-      overviewRow = clamp(overviewRow.addingReportingOverflow(step).partialValue, snapshot.queues.count)
+      overviewRow = clamp(overviewRow.addingReportingOverflow(step).partialValue, visibleQueues.count)
       return
     }
     switch focus {
     case .queues:
-      let names = snapshot.queues.map(\.name)
+      let names = visibleQueues.map(\.name)
       guard !names.isEmpty else { return }
       let index = names.firstIndex(of: selectedQueue ?? "") ?? 0
       selectedQueue = names[clamp(index.addingReportingOverflow(step).partialValue, names.count)]
       selectedJob = nil
     case .jobs:
-      let ids = snapshot.jobs.map(\.id)
+      let ids = visibleJobs.map(\.id)
       guard !ids.isEmpty else { return }
       let index = ids.firstIndex(of: selectedJob ?? "") ?? 0
       selectedJob = ids[clamp(index.addingReportingOverflow(step).partialValue, ids.count)]

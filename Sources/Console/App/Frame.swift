@@ -26,7 +26,10 @@ public enum Frame {
     case .overview: OverviewPane.render(&buffer, state, area: body, theme: theme)
     case .jobs: JobsPane.render(&buffer, state, area: body, now: now, theme: theme)
     }
-    if let message = state.message {
+    if let filter = state.filter {
+      let line = "/" + filter + (state.editingFilter ? "_" : "") + "   (Enter keeps, Esc clears)"
+      buffer.put(line, x: 1, y: state.height - 2, style: theme.footerKey, limit: state.width - 2)
+    } else if let message = state.message {
       buffer.put(message, x: 1, y: state.height - 2, style: theme.warning, limit: state.width - 2)
     }
     footer(&buffer, state, theme: theme)

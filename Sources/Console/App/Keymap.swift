@@ -4,6 +4,7 @@ public enum Action: Hashable, Sendable {
   case up, down, top, bottom, pageUp, pageDown, focusQueues, focusJobs
   case nextState, previousState, open, back
   case retry, remove, promote, toggleQueuePause
+  case filter
 }
 
 /// One row of a pane's key table: the key, what it does, the help text,
@@ -49,6 +50,7 @@ public enum Keymap {
     KeyBinding(.character("G"), .bottom, "last"),
     KeyBinding(.pageDown, .pageDown, "page down"),
     KeyBinding(.pageUp, .pageUp, "page up"),
+    KeyBinding(.character("/"), .filter, "filter", footer: true),
   ]
 
   public static func jobs(readOnly: Bool) -> [KeyBinding] {

@@ -38,7 +38,7 @@ enum JobsPane {
     _ buffer: inout ScreenBuffer, _ state: ConsoleState, _ snapshot: ConsoleSnapshot, area: Area, theme: Theme
   ) {
     buffer.put("QUEUES", x: area.x + 1, y: area.y, style: theme.columnHeader)
-    for (index, queue) in snapshot.queues.enumerated() {
+    for (index, queue) in state.visibleQueues.enumerated() {
       let y = area.y + 1 + index * 2
       if y + 1 >= area.y + area.height { break }
       let counts = queue.paused ? "paused" : "\(Format.count(queue.counts.waiting)) waiting"
@@ -85,7 +85,7 @@ enum JobsPane {
       Format.pad("ID", 12) + " " + Format.pad("NAME", 16) + " " + Format.padLeft("TRIES", 5) + " "
       + Format.padLeft(timeHeader, 7) + "  " + (state.stateTab == .failed ? "REASON" : "")
     buffer.put(header, x: area.x + 1, y: area.y + 2, style: theme.columnHeader, limit: area.width - 2)
-    let jobs = snapshot.request.queue == queue.name && snapshot.request.state == state.stateTab ? snapshot.jobs : []
+    let jobs = snapshot.request.queue == queue.name && snapshot.request.state == state.stateTab ? state.visibleJobs : []
     if jobs.isEmpty {
       buffer.put("no \(state.stateTab.name) jobs", x: area.x + 1, y: area.y + 4, style: theme.dim)
       return

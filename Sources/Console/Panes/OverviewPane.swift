@@ -23,7 +23,7 @@ enum OverviewPane {
       + Format.padLeft("ACTIVE", 7) + Format.padLeft("FAILED 1H", 10) + Format.padLeft("DONE/MIN", 9) + "  "
       + "LAST HOUR"
     buffer.put(header, x: area.x + 1, y: area.y + 2, style: theme.columnHeader, limit: area.width - 2)
-    for (index, queue) in snapshot.queues.enumerated() {
+    for (index, queue) in state.visibleQueues.enumerated() {
       let y = area.y + 3 + index
       if y >= area.y + area.height { break }
       let failed = snapshot.failedLastHour[queue.name] ?? 0
