@@ -17,9 +17,10 @@ extension Runtime {
 
   /// The console app on this runtime's database, drawing to `terminal`.
   public func consoleApp(terminal: any Terminal, readOnly: Bool, ascii: Bool) throws -> ConsoleApp {
+    let name = Self.currentUser()
     let jobs = try jobStore(readOnly ? .view : .write)
-    let viewer = readOnly || jobs.store.isReadOnly
-    let user = ConsoleUser(name: Self.currentUser(), readOnly: viewer)
+    let viewer = readOnly || jobs.store.isReadOnly || config.access.isViewer(name)
+    let user = ConsoleUser(name: name, readOnly: viewer)
     let state = ConsoleState(
       width: terminal.width, height: terminal.height, user: user,
       databaseName: (databasePath as NSString).lastPathComponent)

@@ -31,8 +31,10 @@ struct ConsoleCommand: ParsableCommand {
     try ConsoleSession.requireTerminal()
     let runtime = try global.runtime()
     try LogOutput.redirect(toFile: runtime.config.log.file, level: runtime.logLevel)
+    // A viewer's console runs no engines either: it only looks.
+    let viewer = readonly || runtime.config.access.isViewer(Runtime.currentUser())
     var engine: Engine? = nil
-    if !readonly && !noEngines {
+    if !viewer && !noEngines {
       let jobs = try runtime.jobStore(.write)
       try runtime.applySchedulerConfig(to: jobs)
       engine = Engine.start(
@@ -40,7 +42,7 @@ struct ConsoleCommand: ParsableCommand {
           jobs: jobs, handlers: runtime.handlers(), options: runtime.workerOptions(),
           logger: LogOutput.logger("opsdeck.worker")))
     }
-    try ConsoleSession.run(runtime: runtime, readOnly: readonly, display: display)
+    try ConsoleSession.run(runtime: runtime, readOnly: viewer, display: display)
     engine?.stop(grace: runtime.config.scheduler.shutdownGrace)
   }
 }

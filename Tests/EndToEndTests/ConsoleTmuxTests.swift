@@ -98,6 +98,21 @@ final class TmuxSession {
     #expect(try jsonField(shown.stdout, "state") == "failed")
   }
 
+  @Test func aViewerFromTheAccessListCannotAct() throws {
+    let (workspace, db, id) = try prepared()
+    try workspace.write("ops.toml", "[access]\nviewers = [\"growth\"]\n")
+    let session = try TmuxSession(
+      command: "env SUDO_USER= USER=growth \(Programs.opsdeck) --db \(db) --config ops.toml", in: workspace.url)
+    #expect(session.waitFor("growth (viewer)"), "\(session.screen())")
+    try session.send("2", "]", "]", "]", "]", "l", "r")
+    usleep(300_000)
+    #expect(!session.screen().contains("Retry job"))
+    try session.send("q")
+    #expect(session.waitFor("EXITED 0"))
+    let shown = try workspace.opsdeck(["--db", db, "jobs", "show", id, "--json"])
+    #expect(try jsonField(shown.stdout, "state") == "failed")
+  }
+
   @Test func sigtermRestoresTheTerminal() throws {
     let (workspace, db, _) = try prepared()
     let session = try TmuxSession(command: "\(Programs.opsdeck) --db \(db) console --no-engines", in: workspace.url)

@@ -83,4 +83,19 @@ struct SchedulerConfigTests {
         == "ops.toml:2: queues.mail.concurency: unknown key (did you mean 'concurrency'?)")
     #expect(error("schedules = 3\n") == "ops.toml:1: schedules: expected [[schedules]] entries, got an integer")
   }
+
+  @Test func accessRolesComeFromTheConfig() throws {
+    let config = try loader.load(
+      text: "[access]\ndefault_role = \"viewer\"\noperators = [\"oncall\"]\nviewers = [\"growth\"]\n", file: "ops.toml")
+    #expect(!config.access.isViewer("oncall"))
+    #expect(config.access.isViewer("growth"))
+    #expect(config.access.isViewer("someone-else"))
+    #expect(!loader.defaults().access.isViewer("anyone"))
+    #expect(
+      error("[access]\nviewers = [\"ana\"]\noperators = [\"ana\"]\n")
+        == "ops.toml:3: access.operators: user 'ana' is both a viewer and an operator")
+    #expect(
+      error("[access]\ndefault_role = \"admin\"\n")
+        == "ops.toml:2: access.default_role: expected one of \"operator\", \"viewer\", got \"admin\"")
+  }
 }

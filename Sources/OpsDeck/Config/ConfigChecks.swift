@@ -51,6 +51,12 @@ enum ConfigChecks {
         }
       }
     }
+    let access = table.table("access")
+    let both = Set(access.list("viewers") ?? []).intersection(access.list("operators") ?? [])
+    if let user = both.sorted().first {
+      problems.append(
+        Problem(path: ["access", "operators"], message: "user '\(user)' is both a viewer and an operator"))
+    }
     for queue in table.namedTables("queues") {
       let hasMax = queue.table.integer("rate_max") != nil
       let hasPer = queue.table.duration("rate_per") != nil

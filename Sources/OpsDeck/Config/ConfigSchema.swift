@@ -101,6 +101,19 @@ public enum ConfigSchema {
           doc: "Where the console writes its log while it is on screen."),
       ]),
     .section(
+      "access",
+      doc: "Who may act in the console. The user is $SUDO_USER, then $USER, then the account running opsdeck.",
+      [
+        ConfigKey(
+          "default_role", .choice(["operator", "viewer"]), default: .string("operator"),
+          doc: "The role of users listed in neither list."),
+        ConfigKey(
+          "viewers", .stringList, default: .list([]),
+          doc: "Users who may only look (the growth team over SSH): no key that changes data exists for them."),
+        ConfigKey(
+          "operators", .stringList, default: .list([]), doc: "Users who may retry, remove, promote and pause."),
+      ]),
+    .section(
       "scheduler", doc: "Job queues: how workers (`opsdeck work`, `opsdeck run`, the console) run jobs.",
       [
         ConfigKey(

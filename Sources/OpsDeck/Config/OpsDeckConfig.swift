@@ -11,6 +11,7 @@ public struct OpsDeckConfig: Sendable {
   public let log: LogSettings
   public let smtp: SMTPSettings
   public let scheduler: SchedulerSettings
+  public let access: AccessSettings
   public let queues: [QueueSettings]
   public let schedules: [ScheduleSettings]
 
@@ -22,6 +23,19 @@ public struct OpsDeckConfig: Sendable {
   public struct LogSettings: Sendable {
     public var level: String
     public var file: String
+  }
+
+  public struct AccessSettings: Sendable {
+    public var defaultRole: String
+    public var viewers: [String]
+    public var operators: [String]
+
+    /// Whether `user` may only look.
+    public func isViewer(_ user: String) -> Bool {
+      if operators.contains(user) { return false }
+      if viewers.contains(user) { return true }
+      return defaultRole == "viewer"
+    }
   }
 
   public struct SchedulerSettings: Sendable {
@@ -68,6 +82,10 @@ public struct OpsDeckConfig: Sendable {
       busyTimeout: database.duration("busy_timeout") ?? Store.defaultBusyTimeout)
     let log = table.table("log")
     self.log = LogSettings(level: log.string("level") ?? "info", file: log.string("file") ?? "opsdeck.log")
+    let access = table.table("access")
+    self.access = AccessSettings(
+      defaultRole: access.string("default_role") ?? "operator", viewers: access.list("viewers") ?? [],
+      operators: access.list("operators") ?? [])
     let scheduler = table.table("scheduler")
     self.scheduler = SchedulerSettings(
       concurrency: scheduler.integer("concurrency") ?? 8,
