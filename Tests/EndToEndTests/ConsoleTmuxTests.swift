@@ -8,9 +8,11 @@ final class TmuxSession {
   let name = "console"
 
   init(command: String, width: Int = 100, height: Int = 30, in directory: URL) throws {
+    // The pane lingers after the program so the test can read what it left;
+    // kill-server ends the sleep (spawned with default signal handling).
     let outcome = try tmux([
-      "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-c", directory.path,
-      "env LANG=C.UTF-8 TERM=xterm-256color \(command); echo EXITED $?; sleep 60",
+      "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-c", directory.path,
+      "env LANG=C.UTF-8 TERM=xterm-256color \(command); echo EXITED $?; exec sleep 30",
     ])
     guard outcome.status == 0 else { throw TmuxFailure(message: outcome.stderr) }
   }
@@ -117,7 +119,9 @@ final class TmuxSession {
     let (workspace, db, _) = try prepared()
     let session = try TmuxSession(command: "\(Programs.opsdeck) --db \(db) console --no-engines", in: workspace.url)
     #expect(session.waitFor("1 Overview"))
-    let pids = try Programs.run("/usr/bin/pgrep", ["-f", "\(db) console --no-engines"], in: workspace.url).stdout
+    // The console itself, not the shell around it.
+    let pids = try Programs.run("/usr/bin/pgrep", ["-f", "^\(Programs.opsdeck) --db \(db) console"], in: workspace.url)
+      .stdout
     for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGTERM) }
     #expect(session.waitFor("EXITED 0"), "\(session.screen())")
     #expect(!session.alternateScreenOn)
