@@ -144,6 +144,32 @@ struct ConsoleBehaviourTests {
     #expect(app.state.visibleJobs.count == 2, "matches the reason, whatever the case")
   }
 
+  @Test func theCommandLineCompletesRunsAndRemembers() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app()
+    terminal.type(":jo\tfa\t\r")
+    app.settle()
+    #expect(app.state.pane == .jobs)
+    #expect(app.state.stateTab == .failed)
+    terminal.type(":queue \t")
+    app.settle()
+    #expect(app.state.message == "emails  fx  webhooks")
+    terminal.type("w\t\r")
+    app.settle()
+    #expect(app.state.selectedQueue == "webhooks")
+    terminal.type(":pane alerts\r")
+    app.settle()
+    #expect(app.state.message == "no pane 'alerts' (panes: overview, jobs)")
+    terminal.send(.key(.character(":")), .key(.up), .key(.up), .key(.enter))
+    app.settle()
+    #expect(app.state.selectedQueue == "webhooks")
+    #expect(app.state.commandHistory == ["jobs failed", "queue webhooks", "pane alerts", "queue webhooks"])
+    terminal.type(":frob\r")
+    app.settle()
+    #expect(app.state.message?.hasPrefix("unknown command 'frob'") == true)
+  }
+
   @Test func clicksSelectAndTheWheelScrolls() throws {
     let fixture = try ConsoleFixture()
     try fixture.populate()

@@ -84,6 +84,9 @@ public struct ConsoleState: Sendable {
   public var filter: String? = nil
   public var filterTarget: Focus = .queues
   public var editingFilter = false
+  /// `:`: the open command line, and what was run before.
+  public var commandLine: ConsoleCommandLine? = nil
+  public var commandHistory: [String] = []
 
   /// The queues shown: all, or those matching the filter.
   public var visibleQueues: [QueueStatus] {
@@ -161,6 +164,24 @@ public struct ConsoleState: Sendable {
   }
 
   private mutating func handle(_ key: Key) -> [Effect] {
+    if var line = commandLine {
+      switch key {
+      case .character(let character):
+        line.text.append(character)
+        commandLine = line
+      case .backspace:
+        if line.text.isEmpty { commandLine = nil } else { line.text.removeLast(); commandLine = line }
+      case .tab: complete()
+      case .up: recall(older: true)
+      case .down: recall(older: false)
+      case .escape: commandLine = nil
+      case .enter:
+        commandLine = nil
+        return execute(line.text)
+      default: break
+      }
+      return []
+    }
     if editingFilter {
       switch key {
       case .character(let character): filter = (filter ?? "") + String(character)
@@ -231,6 +252,9 @@ public struct ConsoleState: Sendable {
         return [.loadJob(job)]
       }
     case .back: overlay = nil
+    case .command:
+      commandLine = ConsoleCommandLine()
+      message = nil
     case .filter:
       filterTarget = pane == .jobs && focus == .jobs ? .jobs : .queues
       filter = ""

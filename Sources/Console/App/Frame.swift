@@ -26,7 +26,13 @@ public enum Frame {
     case .overview: OverviewPane.render(&buffer, state, area: body, theme: theme)
     case .jobs: JobsPane.render(&buffer, state, area: body, now: now, theme: theme)
     }
-    if let filter = state.filter {
+    if let line = state.commandLine {
+      buffer.put(":" + line.text + "_", x: 1, y: state.height - 2, style: theme.footerKey, limit: state.width - 2)
+      if let message = state.message {
+        let x = DisplayWidth.of(line.text) + 5
+        buffer.put(message, x: x, y: state.height - 2, style: theme.dim, limit: state.width - x - 1)
+      }
+    } else if let filter = state.filter {
       let line = "/" + filter + (state.editingFilter ? "_" : "") + "   (Enter keeps, Esc clears)"
       buffer.put(line, x: 1, y: state.height - 2, style: theme.footerKey, limit: state.width - 2)
     } else if let message = state.message {

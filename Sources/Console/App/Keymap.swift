@@ -4,7 +4,7 @@ public enum Action: Hashable, Sendable {
   case up, down, top, bottom, pageUp, pageDown, focusQueues, focusJobs
   case nextState, previousState, open, back
   case retry, remove, promote, toggleQueuePause
-  case filter
+  case filter, command
 }
 
 /// One row of a pane's key table: the key, what it does, the help text,
@@ -39,6 +39,7 @@ public enum Keymap {
     KeyBinding(.character("2"), .pane(2), "Jobs"),
     KeyBinding(.control("r"), .refresh, "reload now"),
     KeyBinding(.character("Z"), .togglePause, "pause live updates"),
+    KeyBinding(.character(":"), .command, "command line (Tab completes)"),
   ]
 
   public static let navigation: [KeyBinding] = [
