@@ -68,6 +68,9 @@ extension Runtime {
       case .setPaused(let queue, let paused):
         try jobs.setPaused(queue, paused)
         return paused ? "paused \(queue)" : "resumed \(queue)"
+      case .retryAllFailed(let queue, _):
+        let count = try jobs.retryAllFailed(queue: queue)
+        return "\(count) failed job\(count == 1 ? "" : "s") of \(queue) waiting again"
       }
     } catch {
       return "failed: \(error)"

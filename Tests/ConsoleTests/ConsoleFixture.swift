@@ -58,6 +58,8 @@ final class ConsoleFixture {
         case .retry(let id):
           try? jobs.retry(id)
           return "job \(id) is waiting again"
+        case .retryAllFailed(let queue, _):
+          return "\((try? jobs.retryAllFailed(queue: queue)) ?? -1) retried"
         default: return "done"
         }
       })

@@ -69,6 +69,20 @@ struct ConsoleBehaviourTests {
     #expect(app.state.message == "job \(job.id) is waiting again")
   }
 
+  @Test func retryAllFailedOfAQueueAsksWithTheCount() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app()
+    terminal.type("2R")
+    app.settle()
+    #expect(app.state.overlay == .confirm(.retryAllFailed(queue: "emails", count: 2)))
+    #expect(terminal.lastFrame?.text.contains("Retry all 2 failed jobs of emails?") == true)
+    terminal.type("y")
+    app.settle()
+    #expect(app.state.message == "2 retried")
+    #expect(try fixture.jobs.list(queue: "emails", state: .failed).isEmpty)
+  }
+
   @Test func anyOtherKeyCancelsTheConfirmation() throws {
     let fixture = try ConsoleFixture()
     try fixture.populate()

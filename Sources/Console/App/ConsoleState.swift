@@ -32,6 +32,7 @@ public enum OperatorAction: Sendable, Equatable {
   case remove(jobID: String)
   case promote(jobID: String)
   case setPaused(queue: String, paused: Bool)
+  case retryAllFailed(queue: String, count: Int)
 
   /// The question the confirmation asks, naming the target.
   public var question: String {
@@ -40,6 +41,7 @@ public enum OperatorAction: Sendable, Equatable {
     case .remove(let id): return "Remove job \(id)? This cannot be undone."
     case .promote(let id): return "Run delayed job \(id) now?"
     case .setPaused(let queue, let paused): return "\(paused ? "Pause" : "Resume") queue \(queue)?"
+    case .retryAllFailed(let queue, let count): return "Retry all \(count) failed jobs of \(queue)?"
     }
   }
 }
@@ -273,6 +275,14 @@ public struct ConsoleState: Sendable {
       if let job = currentJob, job.state == .delayed { overlay = .confirm(.promote(jobID: job.id)) }
     case .toggleQueuePause:
       if let queue = currentQueue { overlay = .confirm(.setPaused(queue: queue.name, paused: !queue.paused)) }
+    case .retryAllFailed:
+      if let queue = currentQueue {
+        if queue.counts.failed > 0 {
+          overlay = .confirm(.retryAllFailed(queue: queue.name, count: queue.counts.failed))
+        } else {
+          message = "\(queue.name) has no failed jobs"
+        }
+      }
     }
     return request == before ? [] : [.load(request)]
   }

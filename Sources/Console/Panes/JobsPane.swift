@@ -47,6 +47,9 @@ enum JobsPane {
       if queue.paused { buffer.paint(theme.state("paused"), x: area.x + queueColumn - 1 - 6, y: y, count: 6) }
       if queue.counts.failed > 0 {
         buffer.put("\(Format.count(queue.counts.failed)) failed", x: area.x + 2, y: y + 1, style: theme.danger)
+      } else if let rate = queue.rateLimit {
+        buffer.put(
+          rate.replacingOccurrences(of: " per ", with: "/"), x: area.x + 2, y: y + 1, style: theme.dim, limit: 11)
       }
       let spark = Format.sparkline(snapshot.throughput[queue.name] ?? [], width: 12, theme: theme)
       buffer.put(spark, x: area.x + queueColumn - 13, y: y + 1, style: theme.good)
