@@ -37,7 +37,8 @@ test: deps
 	$(SWIFT) test --skip-build
 
 bench: deps
-	$(SWIFT) build -c release --product opsdeck --product opsdeck-bench
+	$(SWIFT) build -c release --product opsdeck
+	$(SWIFT) build -c release --product opsdeck-bench
 	.build/release/opsdeck-bench
 
 lint:
