@@ -63,10 +63,11 @@ public struct ConsoleDataSource: Sendable {
     var failed: [String: Int] = [:]
     let hourAgo = now.addingTimeInterval(-3600)
     let firstMinute = Int(hourAgo.timeIntervalSince1970 / 60)
+    let points = try jobs.throughput(since: hourAgo)
     for queue in queues {
       var series = Array(repeating: 0, count: 60)
       var failures = 0
-      for point in try jobs.throughput(queue: queue.name, since: hourAgo) {
+      for point in points[queue.name] ?? [] {
         let index = Int(point.minute.timeIntervalSince1970 / 60) - firstMinute
         if index >= 0 && index < 60 { series[index] = point.completed }
         failures += point.failed

@@ -244,12 +244,26 @@ extension JobStore {
   /// Completed and failed jobs per minute of `queue` from `since`, oldest
   /// first: the console's throughput graph.
   public func throughput(queue: String, since: Date) throws -> [(minute: Date, completed: Int, failed: Int)] {
+    try throughput(since: since, queue: queue)[queue] ?? []
+  }
+
+  /// The same for every queue (or one), in one query.
+  public func throughput(since: Date, queue: String? = nil) throws -> [String: [(
+    minute: Date, completed: Int, failed: Int
+  )]] {
     try read { db in
-      try Row.fetchAll(
+      let rows = try Row.fetchAll(
         db,
-        sql: "SELECT minute, completed, failed FROM queue_metrics WHERE queue = ? AND minute >= ? ORDER BY minute",
-        arguments: [queue, Self.milliseconds(since) / 60_000]
-      ).map { (Self.date(($0[0] as Int64) * 60_000), $0[1], $0[2]) }
+        sql: """
+          SELECT queue, minute, completed, failed FROM queue_metrics
+          WHERE minute >= ?1 AND (?2 IS NULL OR queue = ?2) ORDER BY queue, minute
+          """,
+        arguments: [Self.milliseconds(since) / 60_000, queue])
+      var series: [String: [(minute: Date, completed: Int, failed: Int)]] = [:]
+      for row in rows {
+        series[row[0], default: []].append((Self.date((row[1] as Int64) * 60_000), row[2], row[3]))
+      }
+      return series
     }
   }
 

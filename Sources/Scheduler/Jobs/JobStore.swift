@@ -163,7 +163,7 @@ public final class JobStore: Sendable {
     let delayed = options.delayMilliseconds > 0
     let state: JobState = delayed ? .delayed : .waiting
     do {
-      let rowID = try store.rawWriteTransaction { db in
+      let rowID = try store.writeTransaction { db in
         let insert = rawInsert
         try insert.bind(db, 1, queue)
         try insert.bind(db, 2, name)

@@ -25,8 +25,6 @@ public final class Store: Sendable {
 
   public let path: String
   public let pool: DatabasePool
-  private let begin = PreparedStatement("BEGIN IMMEDIATE")
-  private let commit = PreparedStatement("COMMIT")
   private let rawStatements = Mutex<[RawStatement]>([])
   public let isReadOnly: Bool
   /// True when this open created the file.
@@ -128,41 +126,20 @@ public final class Store: Sendable {
     return statement
   }
 
-  /// Runs `body` in one `BEGIN IMMEDIATE` transaction made of raw
-  /// statements (see ``RawStatement``): committed when it returns, rolled
-  /// back when it throws.
-  public func rawWriteTransaction<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
-    try pool.writeWithoutTransaction { db in
-      try rawBegin.run(db)
-      let result: T
-      do {
-        result = try body(db)
-        try rawCommit.run(db)
-      } catch {
-        if !db.isInsideTransaction { throw error }
-        try? db.execute(sql: "ROLLBACK")
-        throw error
-      }
-      return result
-    }
-  }
-
-  private var rawBegin: RawStatement { rawTransaction.begin }
-  private var rawCommit: RawStatement { rawTransaction.commit }
-
   // MARK: - Transactions
 
   /// Runs `body` in one `BEGIN IMMEDIATE` transaction on the writer:
   /// committed when it returns, rolled back when it throws. The engines'
-  /// hot paths use it rather than `pool.write`, whose bookkeeping costs a
-  /// third of a one-row transaction (see `make bench`).
+  /// writes use it rather than `pool.write`, whose bookkeeping costs a third
+  /// of a one-row transaction; BEGIN and COMMIT are ``RawStatement``s for the
+  /// same reason (see `make bench`).
   public func writeTransaction<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
     try pool.writeWithoutTransaction { db in
-      try begin.statement(db).execute()
+      try rawTransaction.begin.run(db)
       let result: T
       do {
         result = try body(db)
-        try commit.statement(db).execute()
+        try rawTransaction.commit.run(db)
       } catch {
         if !db.isInsideTransaction { throw error }
         try? db.execute(sql: "ROLLBACK")
