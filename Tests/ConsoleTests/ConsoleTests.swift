@@ -204,6 +204,37 @@ struct ConsoleBehaviourTests {
     #expect(app.state.selectedJob == app.state.snapshot?.jobs[0].id)
   }
 
+  /// A queue longer than one page: j, k, g and G move through all of it,
+  /// a page at a time being read around the selection.
+  @Test func theJobListScrollsPastTheLoadedPage() throws {
+    let fixture = try ConsoleFixture()
+    let count = ConsoleRequest.pageSize * 5 + 17
+    _ = try fixture.jobs.addBulk(queue: "big", jobs: (0..<count).map { NewJob(name: "n\($0)") })
+    let ids = try fixture.jobs.list(queue: "big", state: .waiting, limit: count).map(\.id)
+    let (app, terminal) = fixture.app()
+    terminal.type("2l")
+    app.settle()
+    #expect(app.state.selectedJob == ids[0])
+    terminal.type(String(repeating: "j", count: 450))
+    app.settle()
+    #expect(app.state.selectedJob == ids[450])
+    #expect(try #require(terminal.lastFrame).text.contains("of 1,017"))
+    terminal.type(String(repeating: "k", count: 449))
+    app.settle()
+    #expect(app.state.selectedJob == ids[1])
+    terminal.type("G")
+    app.settle()
+    #expect(app.state.selectedJob == ids[count - 1])
+    #expect(try #require(terminal.lastFrame).text.contains("–1,017 of 1,017"))
+    for _ in 0..<30 { terminal.send(.key(.pageUp)) }
+    app.settle()
+    #expect(app.state.selectedJob == ids[count - 1 - 30 * (24 - 10)])
+    terminal.type("g")
+    app.settle()
+    #expect(app.state.selectedJob == ids[0])
+    #expect(app.state.pageStart == 0)
+  }
+
   @Test func theReadmeCarriesTheKeyTables() throws {
     let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("README.md")

@@ -89,6 +89,36 @@ public struct ConsoleState: Sendable {
   /// `:`: the open command line, and what was run before.
   public var commandLine: ConsoleCommandLine? = nil
   public var commandHistory: [String] = []
+  /// Where the loaded page of jobs sits in its whole list.
+  public var listPosition: ListPosition? = nil
+  /// Which job to select once the page asked for arrives.
+  var pendingPick: PendingPick? = nil
+
+  /// A page of a queue's jobs in one state, and its place in the list.
+  public struct ListPosition: Sendable, Equatable {
+    var queue: String?
+    var state: JobState
+    var anchor: JobPageAnchor
+    /// The list index of the page's first job (an estimate while jobs move).
+    var start: Int
+  }
+
+  struct PendingPick: Sendable, Equatable {
+    /// Counted from the page's end rather than its start.
+    var fromEnd: Bool
+    var index: Int
+    /// The list index just past the new page, to place a page read backwards.
+    var endPosition: Int?
+  }
+
+  /// The page position of the list on screen (none: its first page).
+  var currentPosition: ListPosition? {
+    guard let listPosition, listPosition.queue == selectedQueue, listPosition.state == stateTab else { return nil }
+    return listPosition
+  }
+
+  /// The list index of the first loaded job.
+  public var pageStart: Int { currentPosition?.start ?? 0 }
 
   /// The queues shown: all, or those matching the filter.
   public var visibleQueues: [QueueStatus] {
@@ -122,7 +152,7 @@ public struct ConsoleState: Sendable {
 
   /// What the database should be asked for now.
   public var request: ConsoleRequest {
-    ConsoleRequest(queue: selectedQueue, state: stateTab)
+    ConsoleRequest(queue: selectedQueue, state: stateTab, anchor: currentPosition?.anchor ?? .first)
   }
 
   public var bindings: [KeyBinding] {
@@ -138,6 +168,18 @@ public struct ConsoleState: Sendable {
     self.snapshot = snapshot
     if selectedQueue == nil || !snapshot.queues.contains(where: { $0.name == selectedQueue }) {
       selectedQueue = snapshot.request.queue ?? snapshot.queues.first?.name
+    }
+    if let pick = pendingPick, snapshot.request == request {
+      pendingPick = nil
+      let count = snapshot.jobs.count
+      if count > 0 {
+        let index = pick.fromEnd ? count - pick.index : pick.index
+        selectedJob = snapshot.jobs[max(0, min(count - 1, index))].id
+      }
+      if let end = pick.endPosition, var position = listPosition {
+        position.start = snapshot.hasBefore ? max(0, end - count) : 0
+        listPosition = position
+      }
     }
     if let selected = selectedJob, !snapshot.jobs.contains(where: { $0.id == selected }) {
       selectedJob = snapshot.jobs.first?.id
@@ -235,8 +277,8 @@ public struct ConsoleState: Sendable {
       message = liveUpdates ? "live updates on" : "live updates paused (Z to resume)"
     case .up: move(by: -1)
     case .down: move(by: 1)
-    case .top: move(by: Int.min / 2)
-    case .bottom: move(by: Int.max / 2)
+    case .top: if pagesJobs { jumpJobs(toEnd: false) } else { move(by: Int.min / 2) }
+    case .bottom: if pagesJobs { jumpJobs(toEnd: true) } else { move(by: Int.max / 2) }
     case .pageUp: move(by: -max(1, height - 10))
     case .pageDown: move(by: max(1, height - 10))
     case .focusQueues: focus = .queues
@@ -369,7 +411,51 @@ public struct ConsoleState: Sendable {
       let ids = visibleJobs.map(\.id)
       guard !ids.isEmpty else { return }
       let index = ids.firstIndex(of: selectedJob ?? "") ?? 0
-      selectedJob = ids[clamp(index.addingReportingOverflow(step).partialValue, ids.count)]
+      let target = index.addingReportingOverflow(step).partialValue
+      if pagesJobs, let snapshot {
+        let half = snapshot.jobs.count / 2
+        if target >= ids.count, snapshot.hasAfter, half > 0 {
+          // Slide the page forward by half, keeping the jobs around the
+          // selection on screen; the selection lands once it arrives.
+          listPosition = ListPosition(
+            queue: selectedQueue, state: stateTab, anchor: .after(snapshot.keys[half - 1]), start: pageStart + half)
+          pendingPick = PendingPick(fromEnd: false, index: target - half, endPosition: nil)
+          return
+        }
+        if target < 0, snapshot.hasBefore, half > 0 {
+          listPosition = ListPosition(
+            queue: selectedQueue, state: stateTab, anchor: .before(snapshot.keys[half]), start: pageStart)
+          pendingPick = PendingPick(fromEnd: true, index: half - target, endPosition: pageStart + half)
+          return
+        }
+      }
+      selectedJob = ids[clamp(target, ids.count)]
+    }
+  }
+
+  /// Whether moving in the job list may load other pages: the Jobs pane's
+  /// list has focus, shows the page the screen asked for and no filter
+  /// (a filter searches the loaded page).
+  private var pagesJobs: Bool {
+    guard pane == .jobs, focus == .jobs, let snapshot, snapshot.request == request else { return false }
+    return filter?.isEmpty ?? true || filterTarget != .jobs
+  }
+
+  /// g and G: the list's first or last job, loading that page when needed.
+  private mutating func jumpJobs(toEnd: Bool) {
+    guard let snapshot else { return }
+    if toEnd ? !snapshot.hasAfter : !snapshot.hasBefore {
+      selectedJob = (toEnd ? snapshot.jobs.last : snapshot.jobs.first)?.id
+      return
+    }
+    if toEnd {
+      let total = currentQueue?.counts.count(of: stateTab) ?? snapshot.jobs.count
+      listPosition = ListPosition(
+        queue: selectedQueue, state: stateTab, anchor: .last, start: max(0, total - snapshot.request.limit))
+      pendingPick = PendingPick(fromEnd: true, index: 1, endPosition: total)
+    } else {
+      listPosition = nil
+      pendingPick = PendingPick(fromEnd: false, index: 0, endPosition: nil)
     }
   }
 }

@@ -97,11 +97,35 @@ enum Format {
     }
   }
 
+  /// `1,234,567`, whatever the locale.
+  static func grouped(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var text = ""
+    for (index, digit) in digits.enumerated() {
+      if index > 0 && (digits.count - index) % 3 == 0 { text.append(",") }
+      text.append(digit)
+    }
+    return value < 0 ? "-" + text : text
+  }
+
   /// `3m` ago, or `in 3m`.
   static func age(_ date: Date?, now: Date) -> String {
     guard let date else { return "-" }
     let span = Timestamp.span(from: now, to: date)
     return span.future ? "in " + span.text : span.text
+  }
+
+  /// A job's run time in at most six columns: `340ms`, `4.2s`, `3m12s`, `2h05m`.
+  static func duration(from start: Date?, to end: Date?) -> String {
+    guard let start, let end else { return "-" }
+    let milliseconds = max(0, Int((end.timeIntervalSince(start) * 1000).rounded()))
+    switch milliseconds {
+    case ..<1_000: return "\(milliseconds)ms"
+    case ..<10_000: return String(format: "%.1fs", Double(milliseconds) / 1000)
+    case ..<60_000: return "\(milliseconds / 1000)s"
+    case ..<3_600_000: return String(format: "%dm%02ds", milliseconds / 60_000, milliseconds / 1000 % 60)
+    default: return String(format: "%dh%02dm", milliseconds / 3_600_000, milliseconds / 60_000 % 60)
+    }
   }
 
   static func sparkline(_ values: [Int], width: Int, theme: Theme) -> String {

@@ -3,17 +3,21 @@ import Scheduler
 import Storage
 
 /// What the console asks the database for: the selected queue's jobs in one
-/// state, one page of them.
+/// state, one page of them (keyset paging from `anchor`).
 public struct ConsoleRequest: Sendable, Equatable {
   public var queue: String?
   public var state: JobState
-  public var offset: Int
+  public var anchor: JobPageAnchor
   public var limit: Int
 
-  public init(queue: String? = nil, state: JobState = .waiting, offset: Int = 0, limit: Int = 200) {
+  public static let pageSize = 200
+
+  public init(
+    queue: String? = nil, state: JobState = .waiting, anchor: JobPageAnchor = .first, limit: Int = Self.pageSize
+  ) {
     self.queue = queue
     self.state = state
-    self.offset = offset
+    self.anchor = anchor
     self.limit = limit
   }
 }
@@ -28,12 +32,13 @@ public struct ConsoleSnapshot: Sendable, Equatable {
   public var throughput: [String: [Int]]
   /// Failed jobs in the last hour, per queue.
   public var failedLastHour: [String: Int]
-  /// The page of jobs the request asked for.
+  /// The page of jobs the request asked for, and each one's place in the list.
   public var jobs: [JobSummary]
+  public var keys: [JobSortKey]
 
   public init(
     loadedAt: Date, request: ConsoleRequest, queues: [QueueStatus], throughput: [String: [Int]],
-    failedLastHour: [String: Int], jobs: [JobSummary]
+    failedLastHour: [String: Int], jobs: [JobSummary], keys: [JobSortKey] = []
   ) {
     self.loadedAt = loadedAt
     self.request = request
@@ -41,6 +46,25 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     self.throughput = throughput
     self.failedLastHour = failedLastHour
     self.jobs = jobs
+    self.keys = keys
+  }
+
+  /// Whether the list goes on before the first loaded job.
+  public var hasBefore: Bool {
+    switch request.anchor {
+    case .first: return false
+    case .after: return true
+    case .last, .before: return jobs.count >= request.limit
+    }
+  }
+
+  /// Whether the list goes on after the last loaded job.
+  public var hasAfter: Bool {
+    switch request.anchor {
+    case .last: return false
+    case .before: return true
+    case .first, .after: return jobs.count >= request.limit
+    }
   }
 }
 
@@ -79,9 +103,10 @@ public struct ConsoleDataSource: Sendable {
     var effective = request
     effective.queue = queue
     let page =
-      queue == nil
-      ? [] : try jobs.list(queue: queue, state: request.state, limit: request.limit, offset: request.offset)
+      try queue.map { try jobs.page(queue: $0, state: request.state, anchor: request.anchor, limit: request.limit) }
+      ?? JobPage()
     return ConsoleSnapshot(
-      loadedAt: now, request: effective, queues: queues, throughput: throughput, failedLastHour: failed, jobs: page)
+      loadedAt: now, request: effective, queues: queues, throughput: throughput, failedLastHour: failed,
+      jobs: page.jobs, keys: page.keys)
   }
 }

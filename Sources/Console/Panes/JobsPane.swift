@@ -7,9 +7,10 @@ enum JobsPaneLayout {
   /// The screen row of the first job (header, tab bar, state tabs, gap, column header).
   static let firstJobRow = 5
 
-  /// The jobs shown: a window of the list that keeps the selection in view.
+  /// The jobs shown: a window of the list that keeps the selection in view
+  /// (the pane's last row tells where in the whole list it is).
   static func window(jobs: [JobSummary], selected: String?, height: Int) -> (first: Int, end: Int) {
-    let rows = max(0, height - 4 - 3)
+    let rows = max(0, height - 4 - 4)
     let selectedIndex = jobs.firstIndex { $0.id == selected } ?? 0
     let first = max(0, min(selectedIndex - rows / 2, jobs.count - rows))
     return (first, min(jobs.count, first + rows))
@@ -70,23 +71,18 @@ enum JobsPane {
     }
     var x = area.x + 1
     for tab in JobState.allCases {
-      let count: Int
-      switch tab {
-      case .waiting: count = queue.counts.waiting
-      case .delayed: count = queue.counts.delayed
-      case .active: count = queue.counts.active
-      case .completed: count = queue.counts.completed
-      case .failed: count = queue.counts.failed
-      }
-      let label = "\(tab.name) \(Format.count(count))"
+      let label = "\(tab.name) \(Format.count(queue.counts.count(of: tab)))"
       x +=
         buffer.put(label, x: x, y: area.y, style: tab == state.stateTab ? theme.activeTab : theme.state(tab.name)) + 1
     }
     let timeHeader = state.stateTab == .delayed ? "RUNS IN" : "AGE"
-    let reasonWidth = max(0, area.width - 44)
+    let failedTab = state.stateTab == .failed
+    // Run time, except where it would crowd out a failure's reason.
+    let showsDuration = state.stateTab != .waiting && state.stateTab != .delayed && (!failedTab || area.width >= 70)
     let header =
       Format.pad("ID", 12) + " " + Format.pad("NAME", 16) + " " + Format.padLeft("TRIES", 5) + " "
-      + Format.padLeft(timeHeader, 7) + "  " + (state.stateTab == .failed ? "REASON" : "")
+      + Format.padLeft(timeHeader, 7) + (showsDuration ? " " + Format.padLeft("TOOK", 6) : "")
+      + (failedTab ? "  REASON" : "")
     buffer.put(header, x: area.x + 1, y: area.y + 2, style: theme.columnHeader, limit: area.width - 2)
     let jobs = snapshot.request.queue == queue.name && snapshot.request.state == state.stateTab ? state.visibleJobs : []
     if jobs.isEmpty {
@@ -101,11 +97,34 @@ enum JobsPane {
         Format.pad(job.id, 12) + " " + Format.pad(job.name, 16) + " "
         + Format.padLeft("\(job.attemptsMade)/\(job.attempts)", 5)
         + " " + Format.padLeft(when, 7)
-      if state.stateTab == .failed, reasonWidth > 0 { line += "  " + (job.failedReason ?? "") }
+      if showsDuration {
+        line += " " + Format.padLeft(Format.duration(from: job.processedAt, to: job.finishedAt ?? now), 6)
+      }
+      if failedTab { line += "  " + (job.failedReason ?? "") }
       buffer.put(line, x: area.x + 1, y: y, style: theme.state(job.state.name), limit: area.width - 2)
       if job.id == state.selectedJob {
         buffer.paint(state.focus == .jobs ? theme.selection : Style(bold: true), x: area.x, y: y, count: area.width)
       }
     }
+    position(&buffer, state, snapshot, queue: queue, jobs: jobs, area: area, theme: theme)
+  }
+
+  /// `41–80 of 1.0M` under the list: where the screen is in the whole list.
+  static func position(
+    _ buffer: inout ScreenBuffer, _ state: ConsoleState, _ snapshot: ConsoleSnapshot, queue: QueueStatus,
+    jobs: [JobSummary], area: Area, theme: Theme
+  ) {
+    let window = JobsPaneLayout.window(jobs: jobs, selected: state.selectedJob, height: state.height)
+    let text: String
+    if state.filter?.isEmpty == false && state.filterTarget == .jobs {
+      text = "\(jobs.count) of \(snapshot.jobs.count) loaded match"
+    } else {
+      let total = max(queue.counts.count(of: state.stateTab), state.pageStart + snapshot.jobs.count)
+      let first = state.pageStart + window.first + 1
+      let last = state.pageStart + window.end
+      text = "\(Format.grouped(first))–\(Format.grouped(last)) of \(Format.grouped(total))"
+    }
+    let width = DisplayWidth.of(text)
+    buffer.put(text, x: area.x + area.width - 1 - width, y: area.y + area.height - 1, style: theme.dim)
   }
 }

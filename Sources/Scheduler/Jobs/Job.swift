@@ -87,6 +87,17 @@ public struct QueueStatus: Sendable, Encodable, Equatable {
       self.completed = completed
       self.failed = failed
     }
+
+    /// The number of jobs in `state`.
+    public func count(of state: JobState) -> Int {
+      switch state {
+      case .waiting: return waiting
+      case .delayed: return delayed
+      case .active: return active
+      case .completed: return completed
+      case .failed: return failed
+      }
+    }
   }
 
   public var name: String

@@ -59,13 +59,10 @@ extension JobStore {
         conditions.append("queue = ?")
         arguments.append(queue)
       }
-      let order: String
-      switch state {
-      case .waiting: order = "priority, ready_at, id"
-      case .delayed: order = "ready_at, id"
-      case .active: order = "processed_at, id"
-      case .completed, .failed: order = "finished_at DESC, id DESC"
-      case nil: order = "id DESC"
+      var order = "id DESC"
+      if let state {
+        let (columns, descending) = Self.listOrder(state)
+        order = columns.map { descending ? $0 + " DESC" : $0 }.joined(separator: ", ")
       }
       let condition = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
       arguments.append(limit)
