@@ -12,7 +12,8 @@ public enum StorageSchema {
             value TEXT NOT NULL
           ) WITHOUT ROWID
           """)
-    }
+    },
+    AuditLog.migration,
   ])
 }
 

@@ -17,7 +17,7 @@ final class ConsoleFixture {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     store = try Store.open(path: directory.appendingPathComponent("ops.db").path, create: true)
     try store.migrate(StorageSchema.migrations + SchedulerSchema.migrations, now: clock.now(), version: "test")
-    jobs = JobStore(store: store, clock: clock)
+    jobs = JobStore(store: store, clock: clock, actor: "oncall")
   }
 
   deinit { try? FileManager.default.removeItem(at: directory) }

@@ -67,6 +67,15 @@ struct ConsoleBehaviourTests {
     app.settle()
     #expect(try fixture.jobs.job(job.id).summary.state == .waiting)
     #expect(app.state.message == "job \(job.id) is waiting again")
+    // The job's view (second in waiting, behind job 6) shows who retried it, after its failed attempt.
+    terminal.type("[[[[j")
+    app.settle()
+    #expect(app.state.currentJob?.id == job.id)
+    terminal.send(.key(.enter))
+    app.settle()
+    let screen = try #require(terminal.lastFrame).text
+    #expect(screen.contains("attempt 1 failed"))
+    #expect(screen.contains("job.retry by oncall"))
   }
 
   @Test func retryAllFailedOfAQueueAsksWithTheCount() throws {

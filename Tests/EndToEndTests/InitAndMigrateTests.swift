@@ -48,7 +48,7 @@ import Testing
     try DatabaseQueue(path: path).write { db in try db.execute(sql: "PRAGMA user_version = 0") }
     let first = try workspace.opsdeck(["--db", path, "migrate", "--json"])
     #expect(first.status == 0, "\(first.stderr)")
-    #expect(first.stdout.contains("\"applied\":[\"storage.001_meta\",\"scheduler.001_jobs\""))
+    #expect(first.stdout.contains("\"applied\":[\"storage.001_meta\",\"storage.002_audit\",\"scheduler.001_jobs\""))
     let total = try jsonField(first.stdout, "total") ?? "?"
     let second = try workspace.opsdeck(["--db", path, "migrate"])
     #expect(second.stdout == "\(path) is up to date (\(total) migrations)\n")

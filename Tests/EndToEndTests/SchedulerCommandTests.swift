@@ -107,6 +107,26 @@ import Testing
     #expect(queues.stdout.contains(#""counts":{"active":0,"completed":0,"delayed":0,"failed":0,"waiting":1}"#))
   }
 
+  /// Every change names the Unix user who made it; a refused change leaves
+  /// no entry.
+  @Test func operatorActionsAreAuditedWithTheUser() throws {
+    let (workspace, base) = try prepared()
+    let alice = ["USER": "alice", "SUDO_USER": ""]
+    _ = try workspace.opsdeck(base + ["jobs", "add", "q", "noop", "--delay", "1h"])
+    #expect(try workspace.opsdeck(base + ["jobs", "promote", "1"], environment: alice).status == 0)
+    #expect(try workspace.opsdeck(base + ["jobs", "retry", "1"], environment: alice).status == 2)
+    #expect(try workspace.opsdeck(base + ["queues", "pause", "q"], environment: ["SUDO_USER": "bob"]).status == 0)
+    let audit = try workspace.opsdeck(base + ["audit", "--json"])
+    let entries = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [[String: Any]])
+    #expect(entries.map { $0["action"] as? String } == ["queue.pause", "job.promote"])
+    #expect(entries.map { $0["actor"] as? String } == ["bob", "alice"])
+    #expect(entries.map { $0["target"] as? String } == ["queue:q", "job:1"])
+    let shown = try workspace.opsdeck(base + ["jobs", "show", "1", "--json"])
+    #expect(shown.stdout.contains(#""audit":[{"action":"job.promote","actor":"alice""#))
+    let only = try workspace.opsdeck(base + ["audit", "--target", "queue:q"])
+    #expect(only.stdout.split(separator: "\n").count == 2)
+  }
+
   @Test func failedJobsAreRetriedFromTheCommandLine() throws {
     let (workspace, base) = try prepared()
     for _ in 0..<3 {

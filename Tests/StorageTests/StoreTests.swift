@@ -68,12 +68,12 @@ struct StoreTests {
     let log = LogBox()
     let store = try Store.open(path: directory.path("ops.db"), create: true)
     let applied = try store.migrate(migrations(log), now: now, version: "test")
-    #expect(applied == ["storage.001_meta", "test.001_accounts", "test.002_invoices"])
+    #expect(applied == ["storage.001_meta", "storage.002_audit", "test.001_accounts", "test.002_invoices"])
     #expect(log.entries == ["accounts", "invoices"])
     #expect(try store.migrate(migrations(log), now: now, version: "test").isEmpty)
     #expect(log.entries == ["accounts", "invoices"])
     let status = try store.schemaStatus(migrations())
-    #expect(status.pending.isEmpty && status.unknown.isEmpty && status.applied.count == 3)
+    #expect(status.pending.isEmpty && status.unknown.isEmpty && status.applied.count == 4)
     let (applicationID, appliedAt) = try store.pool.read { db in
       (
         try Int32.fetchOne(db, sql: "PRAGMA application_id"),
@@ -98,7 +98,7 @@ struct StoreTests {
       try ["accounts", "broken", "opsdeck_migrations"].filter { try db.tableExists($0) }
     }
     #expect(leftovers.isEmpty)
-    #expect(try store.migrate(migrations(), now: now, version: "test").count == 3)
+    #expect(try store.migrate(migrations(), now: now, version: "test").count == 4)
   }
 
   @Test func aDatabaseFromANewerOpsDeckIsRefusedNotGuessedAt() throws {

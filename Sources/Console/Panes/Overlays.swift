@@ -64,8 +64,8 @@ enum ConfirmOverlay {
   }
 }
 
-/// Enter on a job: its data as pretty JSON, the error of every attempt,
-/// progress and logs (read in full off the UI loop; until then, what the
+/// Enter on a job: its data as pretty JSON, a timeline of failed attempts
+/// (each with its error) and of what people did to it, progress and logs (read in full off the UI loop; until then, what the
 /// list knows).
 enum JobOverlay {
   static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, jobID: String, now: Date, theme: Theme) {
@@ -94,9 +94,18 @@ enum JobOverlay {
       lines.append(("data", Style(foreground: .white, background: .blue, bold: true)))
       let pretty = JSONValue(parsing: detail.data)?.prettyText ?? detail.data
       lines += pretty.split(separator: "\n").prefix(12).map { ("  " + $0, theme.dialog) }
-      for error in detail.errors.suffix(5) {
-        lines.append(("attempt \(error.attempt) failed \(Format.age(error.at, now: now)) ago", theme.dialog))
-        lines.append(("  " + error.error, theme.dialog))
+      // Timeline: each failed attempt with its error, and what people did.
+      var events: [(at: Date, lines: [String])] = detail.errors.map {
+        ($0.at, ["attempt \($0.attempt) failed \(Format.age($0.at, now: now)) ago", "  " + $0.error])
+      }
+      events += detail.audit.map {
+        (
+          $0.at,
+          ["\($0.action) by \($0.actor) \(Format.age($0.at, now: now)) ago" + ($0.detail.map { " (\($0))" } ?? "")]
+        )
+      }
+      for event in events.sorted(by: { $0.at < $1.at }).suffix(6) {
+        lines += event.lines.map { ($0, theme.dialog) }
       }
       if !detail.logs.isEmpty {
         lines.append(("logs", Style(foreground: .white, background: .blue, bold: true)))

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// A job as `jobs list` shows it.
 public struct JobSummary: Sendable, Encodable, Equatable {
@@ -42,6 +43,8 @@ public struct JobDetail: Sendable, Equatable {
   public var scheduleID: String?
   public var errors: [JobAttemptError]
   public var logs: [JobLogLine]
+  /// What people did to the job (retried, promoted), newest first.
+  public var audit: [AuditEntry] = []
 }
 
 /// A job handed to a worker under a lease.

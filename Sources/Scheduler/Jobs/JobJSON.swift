@@ -34,7 +34,7 @@ extension JobSummary {
 
 extension JobDetail: Encodable {
   enum CodingKeys: String, CodingKey {
-    case id, queue, name, state, data, priority, attempts, errors, progress, logs, backoff
+    case id, queue, name, state, data, priority, attempts, errors, progress, logs, backoff, audit
     case attemptsMade = "attempts_made"
     case failedReason = "failed_reason"
     case createdAt = "created_at"
@@ -70,6 +70,7 @@ extension JobDetail: Encodable {
     try container.encode(backoff, forKey: .backoff)
     try container.encode(timeoutMilliseconds.map { Duration.milliseconds($0).compactText }, forKey: .timeout)
     try container.encode(scheduleID, forKey: .scheduleID)
+    try container.encode(audit, forKey: .audit)
   }
 }
 

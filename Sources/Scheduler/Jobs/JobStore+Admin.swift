@@ -94,7 +94,8 @@ extension JobStore {
       return JobDetail(
         summary: Self.summary(row), data: row["data"], backoff: row["backoff"], timeoutMilliseconds: row["timeout_ms"],
         stalledCount: row["stalled_count"], progress: row["progress"], returnValue: row["return_value"],
-        scheduleID: row["schedule_id"], errors: errors, logs: logs)
+        scheduleID: row["schedule_id"], errors: errors, logs: logs,
+        audit: try AuditLog.entries(db, target: "job:\(rowID)", limit: 20))
     }
   }
 
@@ -113,6 +114,7 @@ extension JobStore {
           WHERE id = ?
           """, arguments: [now, rowID])
       try bump(db, queue: queue, [state: -1, .waiting: 1])
+      try audit(db, "job.retry", "job:\(rowID)", "was \(state.name)")
     }
     activity.notify()
   }
@@ -129,6 +131,7 @@ extension JobStore {
           """, arguments: [now, queue])
       let count = db.changesCount
       try bump(db, queue: queue, [.failed: -count, .waiting: count])
+      try audit(db, "queue.retry_failed", "queue:\(queue)", "\(count) jobs")
       return count
     }
     if count > 0 { activity.notify() }
@@ -142,6 +145,7 @@ extension JobStore {
       if state == .active { throw JobError("job \(id) is active; it can be removed once its attempt ends") }
       try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [rowID])
       try bump(db, queue: queue, [state: -1])
+      try audit(db, "job.remove", "job:\(rowID)", "was \(state.name) in \(queue)")
     }
   }
 
@@ -153,6 +157,7 @@ extension JobStore {
       try db.execute(
         sql: "UPDATE jobs SET state = 0, ready_at = ?, retry_pending = 0 WHERE id = ?", arguments: [now, rowID])
       try bump(db, queue: queue, [.delayed: -1, .waiting: 1])
+      try audit(db, "job.promote", "job:\(rowID)")
     }
     activity.notify()
   }
@@ -164,6 +169,7 @@ extension JobStore {
       try db.execute(
         sql: "INSERT INTO queues (name, paused) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET paused = ?2",
         arguments: [queue, paused ? 1 : 0])
+      try audit(db, paused ? "queue.pause" : "queue.resume", "queue:\(queue)")
     }
     if !paused { activity.notify() }
   }
@@ -179,6 +185,8 @@ extension JobStore {
           INSERT INTO queues (name, rate_max, rate_duration_ms) VALUES (?1, ?2, ?3)
           ON CONFLICT(name) DO UPDATE SET rate_max = ?2, rate_duration_ms = ?3
           """, arguments: [queue, max, durationMilliseconds])
+      let limit = max.map { "\($0) per \(Duration.milliseconds(durationMilliseconds ?? 0).compactText)" }
+      try audit(db, "queue.rate_limit", "queue:\(queue)", limit ?? "none")
     }
   }
 
@@ -190,6 +198,7 @@ extension JobStore {
         db, sql: "DELETE FROM jobs WHERE queue = ? AND state IN (0, 1) RETURNING state", arguments: [queue])
       let waiting = states.filter { $0 == 0 }.count
       try bump(db, queue: queue, [.waiting: -waiting, .delayed: -(states.count - waiting)])
+      try audit(db, "queue.drain", "queue:\(queue)", "\(states.count) jobs")
       return states.count
     }
   }
@@ -210,6 +219,7 @@ extension JobStore {
         arguments: [queue, now - olderThan])
       let count = db.changesCount
       try bump(db, queue: queue, [state: -count])
+      try audit(db, "queue.clean", "queue:\(queue)", "\(count) \(state.name) jobs")
       return count
     }
   }

@@ -31,6 +31,9 @@ public struct NewJob: Sendable {
 public final class JobStore: Sendable {
   public let store: Store
   public let clock: any Clock
+  /// Who is making changes through this store, for the audit log: the Unix
+  /// user for the CLI and the console.
+  public let actor: String
   /// Fires when jobs become ready in this process.
   public let activity = ActivitySignal()
   private let insertJob = PreparedStatement(
@@ -50,9 +53,10 @@ public final class JobStore: Sendable {
   private let rawInsert: RawStatement
   private let rawBump: [RawStatement]
 
-  public init(store: Store, clock: any Clock) {
+  public init(store: Store, clock: any Clock, actor: String = "opsdeck") {
     self.store = store
     self.clock = clock
+    self.actor = actor
     rawInsert = store.rawStatement(
       """
       INSERT INTO jobs (queue, name, data, state, priority, ready_at, attempts, backoff, timeout_ms,
@@ -85,6 +89,16 @@ public final class JobStore: Sendable {
     } catch {
       throw Store.translate(error, path: store.path)
     }
+  }
+
+  /// Records a change made by ``actor`` in the caller's transaction.
+  func audit(_ db: GRDB.Database, _ action: String, _ target: String, _ detail: String? = nil) throws {
+    try AuditLog.record(db, AuditEntry(at: clock.now(), actor: actor, action: action, target: target, detail: detail))
+  }
+
+  /// The audit log, newest first; only entries about `target` when given.
+  public func auditTrail(target: String? = nil, limit: Int = 100) throws -> [AuditEntry] {
+    try read { db in try AuditLog.entries(db, target: target, limit: limit) }
   }
 
   func read<T>(_ body: (GRDB.Database) throws -> T) throws -> T {

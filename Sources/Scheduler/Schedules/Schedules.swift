@@ -128,6 +128,8 @@ public final class Schedules: Sendable {
             spec.id, spec.queue, spec.name, cron, every, zone, spec.data, spec.limit, start, end, source, now,
           ])
       }
+      let when = cron.map { "cron \($0) \(zone)" } ?? "every \(Duration.milliseconds(every ?? 0).compactText)"
+      try jobs.audit(db, "schedule.set", "schedule:\(spec.id)", "\(when) from \(source)")
       try materialize(db, now: now)
     }
   }
@@ -140,6 +142,7 @@ public final class Schedules: Sendable {
       }
       try removePending(db, scheduleID: id)
       try db.execute(sql: "DELETE FROM schedules WHERE id = ?", arguments: [id])
+      try jobs.audit(db, "schedule.remove", "schedule:\(id)")
     }
   }
 
