@@ -71,6 +71,12 @@ extension Runtime {
       case .retryAllFailed(let queue, _):
         let count = try jobs.retryAllFailed(queue: queue)
         return "\(count) failed job\(count == 1 ? "" : "s") of \(queue) waiting again"
+      case .runSchedule(let id, let job):
+        try jobs.promote(job)
+        return "schedule \(id) runs now (job \(job))"
+      case .removeSchedule(let id, _):
+        try Schedules(jobs: jobs).remove(id)
+        return "removed schedule \(id)"
       }
     } catch {
       return "failed: \(error)"

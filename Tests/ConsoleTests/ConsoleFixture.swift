@@ -43,6 +43,17 @@ final class ConsoleFixture {
     clock.advance(by: .seconds(90))
   }
 
+  /// A daily cron schedule in Berlin and a five-minute interval.
+  func populateSchedules() throws {
+    let schedules = Schedules(jobs: jobs)
+    try schedules.upsert(
+      ScheduleSpec(
+        id: "daily-report", queue: "reports", name: "report.daily",
+        repeats: .cron(try CronExpression(parsing: "0 9 * * *"), timeZone: "Europe/Berlin")), source: "config")
+    try schedules.upsert(
+      ScheduleSpec(id: "fx-refresh", queue: "fx", name: "fx.sync", repeats: .every(milliseconds: 300_000)))
+  }
+
   func app(width: Int = 80, height: Int = 24, readOnly: Bool = false, unicode: Bool = true) -> (
     ConsoleApp, MemoryTerminal
   ) {

@@ -5,11 +5,13 @@ import Storage
 import Testing
 
 struct ConsoleSnapshotTests {
-  func frame(_ keys: String = "", width: Int = 80, height: Int = 24, unicode: Bool = true, readOnly: Bool = false)
-    throws -> String
-  {
+  func frame(
+    _ keys: String = "", width: Int = 80, height: Int = 24, unicode: Bool = true, readOnly: Bool = false,
+    schedules: Bool = false
+  ) throws -> String {
     let fixture = try ConsoleFixture()
     try fixture.populate()
+    if schedules { try fixture.populateSchedules() }
     let (app, terminal) = fixture.app(width: width, height: height, readOnly: readOnly, unicode: unicode)
     terminal.type(keys)
     app.settle()
@@ -24,6 +26,10 @@ struct ConsoleSnapshotTests {
     try assertSnapshot(try frame("2]]]]"), named: "jobs-failed-80x24")
   }
   @Test func jobsAt120x40() throws { try assertSnapshot(try frame("2", width: 120, height: 40), named: "jobs-120x40") }
+  @Test func schedulesAt80x24() throws { try assertSnapshot(try frame("3", schedules: true), named: "schedules-80x24") }
+  @Test func schedulesAt120x40() throws {
+    try assertSnapshot(try frame("3j", width: 120, height: 40, schedules: true), named: "schedules-120x40")
+  }
   @Test func tooSmall() throws { try assertSnapshot(try frame(width: 60, height: 20), named: "too-small") }
   @Test func asciiMode() throws { try assertSnapshot(try frame("2]]]]", unicode: false), named: "jobs-ascii") }
   @Test func helpOverlay() throws { try assertSnapshot(try frame("2?"), named: "help-jobs") }
@@ -183,7 +189,7 @@ struct ConsoleBehaviourTests {
     #expect(app.state.selectedQueue == "webhooks")
     terminal.type(":pane alerts\r")
     app.settle()
-    #expect(app.state.message == "no pane 'alerts' (panes: overview, jobs)")
+    #expect(app.state.message == "no pane 'alerts' (panes: overview, jobs, schedules)")
     terminal.send(.key(.character(":")), .key(.up), .key(.up), .key(.enter))
     app.settle()
     #expect(app.state.selectedQueue == "webhooks")
@@ -242,6 +248,39 @@ struct ConsoleBehaviourTests {
     app.settle()
     #expect(app.state.selectedJob == ids[0])
     #expect(app.state.pageStart == 0)
+  }
+
+  /// Enter on a schedule opens its queue in Jobs on its pending job; p runs
+  /// that job now after asking; read-only has neither p nor D.
+  @Test func schedulesOpenTheirPendingJobAndRunNowAfterAsking() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    try fixture.populateSchedules()
+    let (app, terminal) = fixture.app()
+    terminal.type("3")
+    app.settle()
+    let schedule = try #require(app.state.currentSchedule)
+    #expect(schedule.id == "daily-report")
+    let job = try #require(schedule.pendingJobID)
+    terminal.type("p")
+    app.settle()
+    #expect(app.state.overlay == .confirm(.runSchedule(id: "daily-report", jobID: job)))
+    terminal.type("n")
+    terminal.send(.key(.enter))
+    app.settle()
+    #expect(app.state.pane == .jobs)
+    #expect(app.state.selectedQueue == "reports")
+    #expect(app.state.stateTab == .delayed)
+    #expect(app.state.selectedJob == job)
+    #expect(app.state.currentJob?.id == job)
+    terminal.type("3jD")
+    app.settle()
+    #expect(app.state.overlay == .confirm(.removeSchedule(id: "fx-refresh", source: "cli")))
+    let (viewer, screen) = fixture.app(readOnly: true)
+    screen.type("3jpD")
+    viewer.settle()
+    #expect(viewer.state.overlay == nil)
+    #expect(!viewer.state.bindings.contains { $0.dangerous })
   }
 
   @Test func theReadmeCarriesTheKeyTables() throws {

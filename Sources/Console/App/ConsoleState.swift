@@ -6,11 +6,13 @@ import Storage
 public enum PaneID: Int, CaseIterable, Sendable {
   case overview = 1
   case jobs = 2
+  case schedules = 3
 
   public var title: String {
     switch self {
     case .overview: return "Overview"
     case .jobs: return "Jobs"
+    case .schedules: return "Schedules"
     }
   }
 }
@@ -33,6 +35,9 @@ public enum OperatorAction: Sendable, Equatable {
   case promote(jobID: String)
   case setPaused(queue: String, paused: Bool)
   case retryAllFailed(queue: String, count: Int)
+  /// Runs a schedule's pending (delayed) job now.
+  case runSchedule(id: String, jobID: String)
+  case removeSchedule(id: String, source: String)
 
   /// The question the confirmation asks, naming the target.
   public var question: String {
@@ -42,6 +47,10 @@ public enum OperatorAction: Sendable, Equatable {
     case .promote(let id): return "Run delayed job \(id) now?"
     case .setPaused(let queue, let paused): return "\(paused ? "Pause" : "Resume") queue \(queue)?"
     case .retryAllFailed(let queue, let count): return "Retry all \(count) failed jobs of \(queue)?"
+    case .runSchedule(let id, let job): return "Run schedule \(id) now (job \(job))?"
+    case .removeSchedule(let id, let source):
+      let back = source == "cli" ? "" : " It comes back when its \(source) is loaded again."
+      return "Remove schedule \(id) and its pending job?\(back)"
     }
   }
 }
@@ -58,7 +67,8 @@ public enum Effect: Sendable, Equatable {
 /// Everything on screen, as a value: events in, effects out. Rendering is
 /// a pure function of it (see ``Frame``).
 public struct ConsoleState: Sendable {
-  public enum Focus: Sendable { case queues, jobs }
+  /// Which list keys move (and `/` filters).
+  public enum Focus: Sendable { case queues, jobs, schedules }
   public enum Overlay: Sendable, Equatable {
     case help
     case confirm(OperatorAction)
@@ -80,6 +90,8 @@ public struct ConsoleState: Sendable {
   /// The selection follows the job (by id), not the row number.
   public var selectedJob: String? = nil
   public var overviewRow = 0
+  /// The Schedules pane's selection, by schedule id.
+  public var selectedSchedule: String? = nil
   /// The job whose view is open, read in full.
   public var jobDetail: JobDetail? = nil
   /// `/`: the text the focused list is filtered by, and which list.
@@ -127,6 +139,20 @@ public struct ConsoleState: Sendable {
     return queues.filter { $0.name.localizedCaseInsensitiveContains(filter) }
   }
 
+  /// The schedules shown: all, or those matching the filter by id, queue or name.
+  public var visibleSchedules: [ScheduleInfo] {
+    let schedules = snapshot?.schedules ?? []
+    guard let filter, !filter.isEmpty, filterTarget == .schedules else { return schedules }
+    return schedules.filter {
+      $0.id.localizedCaseInsensitiveContains(filter) || $0.queue.localizedCaseInsensitiveContains(filter)
+        || $0.name.localizedCaseInsensitiveContains(filter)
+    }
+  }
+
+  public var currentSchedule: ScheduleInfo? {
+    visibleSchedules.first { $0.id == selectedSchedule }
+  }
+
   /// The jobs shown: the loaded page, or its jobs matching the filter by id,
   /// name or reason.
   public var visibleJobs: [JobSummary] {
@@ -159,6 +185,7 @@ public struct ConsoleState: Sendable {
     switch pane {
     case .overview: return Keymap.global + Keymap.overview
     case .jobs: return Keymap.global + Keymap.jobs(readOnly: user.readOnly)
+    case .schedules: return Keymap.global + Keymap.schedules(readOnly: user.readOnly)
     }
   }
 
@@ -185,6 +212,9 @@ public struct ConsoleState: Sendable {
       selectedJob = snapshot.jobs.first?.id
     } else if selectedJob == nil {
       selectedJob = snapshot.jobs.first?.id
+    }
+    if selectedSchedule == nil || !snapshot.schedules.contains(where: { $0.id == selectedSchedule }) {
+      selectedSchedule = snapshot.schedules.first?.id
     }
   }
 
@@ -286,7 +316,15 @@ public struct ConsoleState: Sendable {
     case .nextState: stepState(1)
     case .previousState: stepState(-1)
     case .open:
-      if pane == .overview {
+      if pane == .schedules {
+        // The schedule's queue in Jobs, on the tab of its pending job.
+        guard let schedule = currentSchedule else { return [] }
+        pane = .jobs
+        selectedQueue = schedule.queue
+        stateTab = schedule.nextRunAt.map { $0 > (snapshot?.loadedAt ?? .distantPast) } ?? false ? .delayed : .waiting
+        selectedJob = schedule.pendingJobID
+        focus = .jobs
+      } else if pane == .overview {
         pane = .jobs
         let queues = visibleQueues
         if overviewRow < queues.count { selectedQueue = queues[overviewRow].name }
@@ -300,7 +338,7 @@ public struct ConsoleState: Sendable {
       commandLine = ConsoleCommandLine()
       message = nil
     case .filter:
-      filterTarget = pane == .jobs && focus == .jobs ? .jobs : .queues
+      filterTarget = pane == .schedules ? .schedules : pane == .jobs && focus == .jobs ? .jobs : .queues
       filter = ""
       editingFilter = true
     case .retry:
@@ -312,9 +350,25 @@ public struct ConsoleState: Sendable {
         }
       }
     case .remove:
-      if let job = currentJob { overlay = .confirm(.remove(jobID: job.id)) }
+      if pane == .schedules {
+        if let schedule = currentSchedule {
+          overlay = .confirm(.removeSchedule(id: schedule.id, source: schedule.source))
+        }
+      } else if let job = currentJob {
+        overlay = .confirm(.remove(jobID: job.id))
+      }
     case .promote:
-      if let job = currentJob, job.state == .delayed { overlay = .confirm(.promote(jobID: job.id)) }
+      if pane == .schedules {
+        if let schedule = currentSchedule {
+          if let job = schedule.pendingJobID {
+            overlay = .confirm(.runSchedule(id: schedule.id, jobID: job))
+          } else {
+            message = "schedule \(schedule.id) has no pending run"
+          }
+        }
+      } else if let job = currentJob, job.state == .delayed {
+        overlay = .confirm(.promote(jobID: job.id))
+      }
     case .toggleQueuePause:
       if let queue = currentQueue { overlay = .confirm(.setPaused(queue: queue.name, paused: !queue.paused)) }
     case .retryAllFailed:
@@ -344,6 +398,11 @@ public struct ConsoleState: Sendable {
       case .overview:
         let row = y - 5
         if row >= 0 && row < visibleQueues.count { overviewRow = row }
+      case .schedules:
+        let schedules = visibleSchedules
+        let window = SchedulesPane.window(count: schedules.count, selected: selectedScheduleIndex, height: height)
+        let index = window.first + (y - SchedulesPane.firstRow)
+        if y >= SchedulesPane.firstRow && index < window.end { selectedSchedule = schedules[index].id }
       case .jobs:
         if x < JobsPaneLayout.queueColumn {
           let index = (y - 3) / 2
@@ -374,6 +433,11 @@ public struct ConsoleState: Sendable {
     visibleJobs.first { $0.id == selectedJob }
   }
 
+  /// The selected schedule's row among those shown.
+  var selectedScheduleIndex: Int {
+    visibleSchedules.firstIndex { $0.id == selectedSchedule } ?? 0
+  }
+
   /// After the filter changes, the selection moves onto a visible item.
   private mutating func keepSelectionVisible() {
     let queues = visibleQueues
@@ -383,6 +447,10 @@ public struct ConsoleState: Sendable {
     }
     let jobs = visibleJobs
     if filterTarget == .jobs, !jobs.contains(where: { $0.id == selectedJob }) { selectedJob = jobs.first?.id }
+    let schedules = visibleSchedules
+    if filterTarget == .schedules, !schedules.contains(where: { $0.id == selectedSchedule }) {
+      selectedSchedule = schedules.first?.id
+    }
   }
 
   private mutating func stepState(_ step: Int) {
@@ -400,7 +468,11 @@ public struct ConsoleState: Sendable {
       overviewRow = clamp(overviewRow.addingReportingOverflow(step).partialValue, visibleQueues.count)
       return
     }
-    switch focus {
+    switch pane == .schedules ? .schedules : focus {
+    case .schedules:
+      let ids = visibleSchedules.map(\.id)
+      guard !ids.isEmpty else { return }
+      selectedSchedule = ids[clamp(selectedScheduleIndex.addingReportingOverflow(step).partialValue, ids.count)]
     case .queues:
       let names = visibleQueues.map(\.name)
       guard !names.isEmpty else { return }

@@ -25,6 +25,7 @@ public enum Frame {
     switch state.pane {
     case .overview: OverviewPane.render(&buffer, state, area: body, theme: theme)
     case .jobs: JobsPane.render(&buffer, state, area: body, now: now, theme: theme)
+    case .schedules: SchedulesPane.render(&buffer, state, area: body, now: now, theme: theme)
     }
     if let line = state.commandLine {
       buffer.put(":" + line.text + "_", x: 1, y: state.height - 2, style: theme.footerKey, limit: state.width - 2)

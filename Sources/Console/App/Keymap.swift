@@ -37,6 +37,7 @@ public enum Keymap {
     KeyBinding(.backTab, .previousPane, "previous pane"),
     KeyBinding(.character("1"), .pane(1), "Overview"),
     KeyBinding(.character("2"), .pane(2), "Jobs"),
+    KeyBinding(.character("3"), .pane(3), "Schedules"),
     KeyBinding(.control("r"), .refresh, "reload now"),
     KeyBinding(.character("Z"), .togglePause, "pause live updates"),
     KeyBinding(.character(":"), .command, "command line (Tab completes)"),
@@ -75,6 +76,14 @@ public enum Keymap {
     return navigation + viewing + (readOnly ? [] : acting)
   }
 
+  public static func schedules(readOnly: Bool) -> [KeyBinding] {
+    let acting: [KeyBinding] = [
+      KeyBinding(.character("p"), .promote, "run the next job now", dangerous: true, footer: true),
+      KeyBinding(.character("D"), .remove, "remove schedule", dangerous: true),
+    ]
+    return navigation + [KeyBinding(.enter, .open, "its queue in Jobs", footer: true)] + (readOnly ? [] : acting)
+  }
+
   public static let overview: [KeyBinding] =
     navigation + [
       KeyBinding(.enter, .open, "open in its pane", footer: true)
@@ -97,6 +106,7 @@ extension Keymap {
     }
     return [
       table("Everywhere", global), table("Overview", overview), table("Jobs", jobs(readOnly: false)),
+      table("Schedules", schedules(readOnly: false)),
     ].joined(separator: "\n\n") + "\n"
   }
 }

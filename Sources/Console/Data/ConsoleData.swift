@@ -35,10 +35,12 @@ public struct ConsoleSnapshot: Sendable, Equatable {
   /// The page of jobs the request asked for, and each one's place in the list.
   public var jobs: [JobSummary]
   public var keys: [JobSortKey]
+  /// Every schedule with its next run.
+  public var schedules: [ScheduleInfo]
 
   public init(
     loadedAt: Date, request: ConsoleRequest, queues: [QueueStatus], throughput: [String: [Int]],
-    failedLastHour: [String: Int], jobs: [JobSummary], keys: [JobSortKey] = []
+    failedLastHour: [String: Int], jobs: [JobSummary], keys: [JobSortKey] = [], schedules: [ScheduleInfo] = []
   ) {
     self.loadedAt = loadedAt
     self.request = request
@@ -47,6 +49,7 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     self.failedLastHour = failedLastHour
     self.jobs = jobs
     self.keys = keys
+    self.schedules = schedules
   }
 
   /// Whether the list goes on before the first loaded job.
@@ -107,6 +110,6 @@ public struct ConsoleDataSource: Sendable {
       ?? JobPage()
     return ConsoleSnapshot(
       loadedAt: now, request: effective, queues: queues, throughput: throughput, failedLastHour: failed,
-      jobs: page.jobs, keys: page.keys)
+      jobs: page.jobs, keys: page.keys, schedules: try Schedules(jobs: jobs).list())
   }
 }

@@ -97,6 +97,7 @@ extension ScheduleInfo {
   enum CodingKeys: String, CodingKey {
     case id, queue, name, cron, every, tz, limit, fired, source
     case nextRunAt = "next_run_at"
+    case pendingJobID = "pending_job_id"
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -111,5 +112,6 @@ extension ScheduleInfo {
     try container.encode(limit, forKey: .limit)
     try container.encode(fired, forKey: .fired)
     try container.encode(source, forKey: .source)
+    try container.encode(pendingJobID, forKey: .pendingJobID)
   }
 }

@@ -46,6 +46,8 @@ public struct ScheduleInfo: Sendable, Encodable, Equatable {
   public var limit: Int?
   public var fired: Int
   public var source: String
+  /// The schedule's pending job (delayed until its run, or waiting).
+  public var pendingJobID: String? = nil
 }
 
 /// Repeatable jobs. Each schedule has exactly one pending (delayed or
@@ -172,14 +174,17 @@ public final class Schedules: Sendable {
         sql: """
           SELECT id, queue, name, cron, every_ms, tz,
             (SELECT min(ready_at) FROM jobs j WHERE j.schedule_id = s.id AND j.state <= 1),
-            repeat_limit, fired, source
+            repeat_limit, fired, source,
+            (SELECT coalesce(custom_id, CAST(id AS TEXT)) FROM jobs j WHERE j.schedule_id = s.id AND j.state <= 1
+              ORDER BY ready_at LIMIT 1)
           FROM schedules s ORDER BY id
           """
       ).map { row in
         ScheduleInfo(
           id: row[0], queue: row[1], name: row[2], cron: row[3],
           every: (row[4] as Int64?).map { Duration.milliseconds($0).compactText }, tz: row[5],
-          nextRunAt: (row[6] as Int64?).map(JobStore.date), limit: row[7], fired: row[8], source: row[9])
+          nextRunAt: (row[6] as Int64?).map(JobStore.date), limit: row[7], fired: row[8], source: row[9],
+          pendingJobID: row[10])
       }
     }
   }
