@@ -34,7 +34,7 @@ extension Runtime {
     return ConsoleApp(
       terminal: terminal, state: state, theme: Theme(ascii: ascii || !terminal.supportsUnicode), clock: clock,
       data: ConsoleDataSource(jobs: jobs), changeWatch: watch,
-      perform: { action in Self.perform(action, on: jobs, readOnly: viewer) })
+      perform: { action in action.perform(on: jobs, readOnly: viewer) })
   }
 
   private static func dataVersion(_ queue: DatabaseQueue) -> Int? {
@@ -49,37 +49,5 @@ extension Runtime {
     var configuration = Configuration()
     configuration.readonly = true
     return configuration
-  }
-
-  /// Runs a confirmed operator action; the message line says how it went.
-  static func perform(_ action: OperatorAction, on jobs: JobStore, readOnly: Bool) -> String {
-    guard !readOnly else { return "read-only: nothing was changed" }
-    do {
-      switch action {
-      case .retry(let id):
-        try jobs.retry(id)
-        return "job \(id) is waiting again"
-      case .remove(let id):
-        try jobs.remove(id)
-        return "removed job \(id)"
-      case .promote(let id):
-        try jobs.promote(id)
-        return "job \(id) runs now"
-      case .setPaused(let queue, let paused):
-        try jobs.setPaused(queue, paused)
-        return paused ? "paused \(queue)" : "resumed \(queue)"
-      case .retryAllFailed(let queue, _):
-        let count = try jobs.retryAllFailed(queue: queue)
-        return "\(count) failed job\(count == 1 ? "" : "s") of \(queue) waiting again"
-      case .runSchedule(let id, let job):
-        try jobs.promote(job)
-        return "schedule \(id) runs now (job \(job))"
-      case .removeSchedule(let id, _):
-        try Schedules(jobs: jobs).remove(id)
-        return "removed schedule \(id)"
-      }
-    } catch {
-      return "failed: \(error)"
-    }
   }
 }

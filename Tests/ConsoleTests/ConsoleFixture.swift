@@ -64,16 +64,7 @@ final class ConsoleFixture {
     let app = ConsoleApp(
       terminal: terminal, state: state, theme: Theme(ascii: !unicode), clock: clock,
       data: ConsoleDataSource(jobs: jobs), changeWatch: nil,
-      perform: { action in
-        switch action {
-        case .retry(let id):
-          try? jobs.retry(id)
-          return "job \(id) is waiting again"
-        case .retryAllFailed(let queue, _):
-          return "\((try? jobs.retryAllFailed(queue: queue)) ?? -1) retried"
-        default: return "done"
-        }
-      })
+      perform: { action in action.perform(on: jobs, readOnly: readOnly) })
     return (app, terminal)
   }
 }

@@ -30,6 +30,9 @@ struct ConsoleSnapshotTests {
   @Test func schedulesAt120x40() throws {
     try assertSnapshot(try frame("3j", width: 120, height: 40, schedules: true), named: "schedules-120x40")
   }
+  @Test func addJobForm() throws {
+    try assertSnapshot(try frame("2ainvoice.pdf\t{bad"), named: "add-job-form")
+  }
   @Test func tooSmall() throws { try assertSnapshot(try frame(width: 60, height: 20), named: "too-small") }
   @Test func asciiMode() throws { try assertSnapshot(try frame("2]]]]", unicode: false), named: "jobs-ascii") }
   @Test func helpOverlay() throws { try assertSnapshot(try frame("2?"), named: "help-jobs") }
@@ -94,7 +97,7 @@ struct ConsoleBehaviourTests {
     #expect(terminal.lastFrame?.text.contains("Retry all 2 failed jobs of emails?") == true)
     terminal.type("y")
     app.settle()
-    #expect(app.state.message == "2 retried")
+    #expect(app.state.message == "2 failed jobs of emails waiting again")
     #expect(try fixture.jobs.list(queue: "emails", state: .failed).isEmpty)
   }
 
@@ -281,6 +284,38 @@ struct ConsoleBehaviourTests {
     viewer.settle()
     #expect(viewer.state.overlay == nil)
     #expect(!viewer.state.bindings.contains { $0.dangerous })
+  }
+
+  /// `a` opens the form on the selected queue; a bad field keeps the form
+  /// (and what was typed) open with one line; a good one adds the job and
+  /// records who added it.
+  @Test func theAddJobFormChecksItsFieldsThenAdds() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let (app, terminal) = fixture.app()
+    terminal.type("2a")
+    app.settle()
+    guard case .addJob(let empty) = app.state.overlay else { Issue.record("no form"); return }
+    #expect(empty[.queue] == "emails")
+    terminal.type("report.build\t")
+    for _ in 0..<2 { terminal.send(.key(.backspace)) }
+    terminal.type(#"{"n": 7}"# + "\t5 minutes")
+    terminal.send(.key(.enter))
+    app.settle()
+    guard case .addJob(let bad) = app.state.overlay else { Issue.record("the form closed"); return }
+    #expect(bad.error?.hasPrefix("delay: invalid duration '5 minutes'") == true)
+    #expect(bad[.name] == "report.build")
+    for _ in 0..<"5 minutes".count { terminal.send(.key(.backspace)) }
+    terminal.type("5m\t\t0")
+    terminal.send(.key(.enter))
+    app.settle()
+    #expect(app.state.overlay == nil)
+    #expect(app.state.message?.hasPrefix("added job ") == true)
+    let added = try #require(try fixture.jobs.list(queue: "emails", state: .delayed).first)
+    #expect(added.name == "report.build")
+    #expect(added.attempts == 10)
+    #expect(try fixture.jobs.job(added.id).data == #"{"n": 7}"#)
+    #expect(try fixture.jobs.auditTrail(target: "job:\(added.id)").first?.actor == "oncall")
   }
 
   @Test func theReadmeCarriesTheKeyTables() throws {

@@ -38,6 +38,8 @@ public enum OperatorAction: Sendable, Equatable {
   /// Runs a schedule's pending (delayed) job now.
   case runSchedule(id: String, jobID: String)
   case removeSchedule(id: String, source: String)
+  /// From the add-job form (the form is its confirmation).
+  case addJob(queue: String, name: String, data: String, options: JobOptions)
 
   /// The question the confirmation asks, naming the target.
   public var question: String {
@@ -51,6 +53,7 @@ public enum OperatorAction: Sendable, Equatable {
     case .removeSchedule(let id, let source):
       let back = source == "cli" ? "" : " It comes back when its \(source) is loaded again."
       return "Remove schedule \(id) and its pending job?\(back)"
+    case .addJob(let queue, let name, _, _): return "Add job \(name) to \(queue)?"
     }
   }
 }
@@ -73,6 +76,7 @@ public struct ConsoleState: Sendable {
     case help
     case confirm(OperatorAction)
     case job(String)
+    case addJob(JobForm)
   }
 
   public var width: Int
@@ -278,6 +282,28 @@ public struct ConsoleState: Sendable {
       case .help, .job:
         if key == .escape || key == .character("q") || key == .character("?") || key == .enter { self.overlay = nil }
         return []
+      case .addJob(var form):
+        switch key {
+        case .character(let character): form[form.focus].append(character)
+        case .backspace: if !form[form.focus].isEmpty { form[form.focus].removeLast() }
+        case .tab, .down: form.move(by: 1)
+        case .backTab, .up: form.move(by: -1)
+        case .escape:
+          self.overlay = nil
+          message = "cancelled"
+          return []
+        case .enter:
+          switch form.submission() {
+          case .success(let action):
+            self.overlay = nil
+            message = "adding…"
+            return [.perform(action)]
+          case .failure(let error): form.error = error.description
+          }
+        default: break
+        }
+        self.overlay = .addJob(form)
+        return []
       case .confirm(let action):
         self.overlay = nil
         if key == .character("y") || key == .enter {
@@ -369,6 +395,8 @@ public struct ConsoleState: Sendable {
       } else if let job = currentJob, job.state == .delayed {
         overlay = .confirm(.promote(jobID: job.id))
       }
+    case .addJob:
+      overlay = .addJob(JobForm(queue: selectedQueue ?? ""))
     case .toggleQueuePause:
       if let queue = currentQueue { overlay = .confirm(.setPaused(queue: queue.name, paused: !queue.paused)) }
     case .retryAllFailed:

@@ -44,6 +44,7 @@ public enum Frame {
     case .help: HelpOverlay.render(&buffer, state, theme: theme)
     case .confirm(let action): ConfirmOverlay.render(&buffer, action: action, theme: theme)
     case .job(let id): JobOverlay.render(&buffer, state, jobID: id, now: now, theme: theme)
+    case .addJob(let form): JobFormOverlay.render(&buffer, form, theme: theme)
     case nil: break
     }
     return buffer

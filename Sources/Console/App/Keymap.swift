@@ -3,7 +3,7 @@ public enum Action: Hashable, Sendable {
   case quit, help, nextPane, previousPane, pane(Int), refresh, togglePause
   case up, down, top, bottom, pageUp, pageDown, focusQueues, focusJobs
   case nextState, previousState, open, back
-  case retry, remove, promote, toggleQueuePause, retryAllFailed
+  case retry, remove, promote, toggleQueuePause, retryAllFailed, addJob
   case filter, command
 }
 
@@ -72,6 +72,7 @@ public enum Keymap {
       KeyBinding(.character("D"), .remove, "remove job", dangerous: true),
       KeyBinding(.character("P"), .toggleQueuePause, "pause/resume queue", dangerous: true, footer: true),
       KeyBinding(.character("R"), .retryAllFailed, "retry all failed", dangerous: true),
+      KeyBinding(.character("a"), .addJob, "add a job (a form)", dangerous: true),
     ]
     return navigation + viewing + (readOnly ? [] : acting)
   }

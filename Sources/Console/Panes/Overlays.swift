@@ -64,6 +64,27 @@ enum ConfirmOverlay {
   }
 }
 
+/// The add-job form: each field with its value, the focused one marked.
+enum JobFormOverlay {
+  static func render(_ buffer: inout ScreenBuffer, _ form: JobForm, theme: Theme) {
+    var lines: [(String, Style)] = []
+    for field in JobForm.Field.allCases {
+      let focused = field == form.focus
+      let value = form[field] + (focused ? "_" : "")
+      let hint = form[field].isEmpty && !field.hint.isEmpty ? "   " + field.hint : ""
+      lines.append(
+        (
+          (focused ? "> " : "  ") + Format.pad(field.label, 12) + Format.pad(value, 30) + hint,
+          focused ? theme.selection : theme.dialog
+        ))
+    }
+    lines.append(("", theme.dialog))
+    if let error = form.error { lines.append((error, theme.danger)) }
+    lines.append(("Tab next field   Enter add   Esc cancel", theme.dialog))
+    Box.draw(&buffer, lines: lines, title: "Add a job", theme: theme)
+  }
+}
+
 /// Enter on a job: its data as pretty JSON, a timeline of failed attempts
 /// (each with its error) and of what people did to it, progress and logs (read in full off the UI loop; until then, what the
 /// list knows).

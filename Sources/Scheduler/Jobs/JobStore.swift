@@ -96,6 +96,12 @@ public final class JobStore: Sendable {
     try AuditLog.record(db, AuditEntry(at: clock.now(), actor: actor, action: action, target: target, detail: detail))
   }
 
+  /// Records a change made outside the store's own operations (a job added
+  /// from the console) in a transaction of its own.
+  public func recordAudit(_ action: String, _ target: String, _ detail: String? = nil) throws {
+    try write { db in try audit(db, action, target, detail) }
+  }
+
   /// The audit log, newest first; only entries about `target` when given.
   public func auditTrail(target: String? = nil, limit: Int = 100) throws -> [AuditEntry] {
     try read { db in try AuditLog.entries(db, target: target, limit: limit) }
@@ -129,7 +135,7 @@ public final class JobStore: Sendable {
     try validateName(queue, what: "queue name")
   }
 
-  static func validateName(_ text: String, what: String) throws(JobInputError) {
+  public static func validateName(_ text: String, what: String) throws(JobInputError) {
     let bytes = text.utf8
     if bytes.isEmpty { throw JobInputError("invalid \(what): it is empty") }
     if bytes.count > 200 && text.count > 200 { throw JobInputError("invalid \(what): longer than 200 characters") }

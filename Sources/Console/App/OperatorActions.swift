@@ -1,0 +1,40 @@
+import Foundation
+import Scheduler
+
+extension OperatorAction {
+  /// Runs a confirmed operator action; the message line says how it went.
+  public func perform(on jobs: JobStore, readOnly: Bool) -> String {
+    guard !readOnly else { return "read-only: nothing was changed" }
+    do {
+      switch self {
+      case .retry(let id):
+        try jobs.retry(id)
+        return "job \(id) is waiting again"
+      case .remove(let id):
+        try jobs.remove(id)
+        return "removed job \(id)"
+      case .promote(let id):
+        try jobs.promote(id)
+        return "job \(id) runs now"
+      case .setPaused(let queue, let paused):
+        try jobs.setPaused(queue, paused)
+        return paused ? "paused \(queue)" : "resumed \(queue)"
+      case .retryAllFailed(let queue, _):
+        let count = try jobs.retryAllFailed(queue: queue)
+        return "\(count) failed job\(count == 1 ? "" : "s") of \(queue) waiting again"
+      case .runSchedule(let id, let job):
+        try jobs.promote(job)
+        return "schedule \(id) runs now (job \(job))"
+      case .addJob(let queue, let name, let data, let options):
+        let added = try jobs.add(queue: queue, name: name, data: data, options: options)
+        if added.created { try jobs.recordAudit("job.add", "job:\(added.id)", "\(name) to \(queue)") }
+        return added.created ? "added job \(added.id) to \(queue)" : "job \(added.id) already exists"
+      case .removeSchedule(let id, _):
+        try Schedules(jobs: jobs).remove(id)
+        return "removed schedule \(id)"
+      }
+    } catch {
+      return "failed: \(error)"
+    }
+  }
+}
