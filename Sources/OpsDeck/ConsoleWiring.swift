@@ -32,7 +32,8 @@ extension Runtime {
       watch = { Self.dataVersion(watcher) }
     }
     return ConsoleApp(
-      terminal: terminal, state: state, theme: Theme(ascii: ascii || !terminal.supportsUnicode), clock: clock,
+      terminal: terminal, state: state,
+      theme: Theme(ascii: ascii || !terminal.supportsUnicode, colors: terminal.colors), clock: clock,
       data: ConsoleDataSource(jobs: jobs), changeWatch: watch,
       perform: { action in action.perform(on: jobs, readOnly: viewer) })
   }

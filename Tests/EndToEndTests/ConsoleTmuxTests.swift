@@ -7,12 +7,14 @@ final class TmuxSession {
   let socket = "opsdeck-\(UUID().uuidString.prefix(8))"
   let name = "console"
 
-  init(command: String, width: Int = 100, height: Int = 30, in directory: URL) throws {
+  init(
+    command: String, width: Int = 100, height: Int = 30, term: String = "xterm-256color", in directory: URL
+  ) throws {
     // The pane lingers after the program so the test can read what it left;
     // kill-server ends the sleep (spawned with default signal handling).
     let outcome = try tmux([
       "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-c", directory.path,
-      "env LANG=C.UTF-8 TERM=xterm-256color \(command); echo EXITED $?; exec sleep 30",
+      "unset NO_COLOR; export LANG=C.UTF-8 TERM=\(term); \(command); echo EXITED $?; exec sleep 30",
     ])
     guard outcome.status == 0 else { throw TmuxFailure(message: outcome.stderr) }
   }
@@ -117,16 +119,44 @@ final class TmuxSession {
     try pressingRetryChangesNothing(session, workspace: workspace, db: db, job: id)
   }
 
-  @Test func sigtermRestoresTheTerminal() throws {
+  /// SIGTERM ends the console cleanly; a crash (the signals a Swift trap,
+  /// an abort or a bad pointer raise, delivered to the running console)
+  /// still gives the terminal back before the process dies of it.
+  @Test(
+    arguments: [(SIGTERM, Int32(0)), (SIGILL, 128 + SIGILL), (SIGABRT, 128 + SIGABRT), (SIGSEGV, 128 + SIGSEGV)]
+      as [(Int32, Int32)])
+  func signalsRestoreTheTerminal(_ signal: Int32, _ status: Int32) throws {
     let (workspace, db, _) = try prepared()
-    let session = try TmuxSession(command: "\(Programs.opsdeck) --db \(db) console --no-engines", in: workspace.url)
+    let session = try TmuxSession(
+      command: "ulimit -c 0; \(Programs.opsdeck) --db \(db) console --no-engines", in: workspace.url)
     #expect(session.waitFor("1 Overview"))
+    #expect(session.alternateScreenOn)
     // The console itself, not the shell around it.
     let pids = try Programs.run("/usr/bin/pgrep", ["-f", "^\(Programs.opsdeck) --db \(db) console"], in: workspace.url)
       .stdout
-    for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGTERM) }
-    #expect(session.waitFor("EXITED 0"), "\(session.screen())")
+    for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, signal) }
+    #expect(session.waitFor("EXITED \(status)"), "\(session.screen())")
     #expect(!session.alternateScreenOn)
+  }
+
+  /// 16 colours on a 16-colour terminal, the 256-colour palette on one
+  /// that has it, none with NO_COLOR (tmux reports the colours each cell
+  /// was drawn with).
+  @Test(arguments: [("xterm-256color", "", "palette"), ("xterm", "", "basic"), ("xterm-256color", "1", "none")])
+  func colorsFollowTheTerminal(_ term: String, _ noColor: String, _ expected: String) throws {
+    let (workspace, db, _) = try prepared()
+    let session = try TmuxSession(
+      command: "env NO_COLOR=\(noColor) \(Programs.opsdeck) --db \(db) console --no-engines", term: term,
+      in: workspace.url)
+    #expect(session.waitFor("1 Overview"))
+    let styled = (try? session.tmux(["capture-pane", "-e", "-p", "-t", session.name]).stdout) ?? ""
+    let palette = styled.contains("38;5;") || styled.contains("48;5;")
+    let basic = (Array(30...37) + Array(40...47)).contains { styled.contains("\u{1B}[\($0)m") }
+    #expect(palette == (expected == "palette"), "\(styled.prefix(300))")
+    #expect(basic == (expected == "basic"), "\(styled.prefix(300))")
+    #expect(styled.contains("\u{1B}[1m"), "bold is used whatever the colours")
+    try session.send("q")
+    #expect(session.waitFor("EXITED 0"))
   }
 
   @Test func withoutATerminalTheConsoleSaysSo() throws {

@@ -27,7 +27,7 @@ enum Box {
     let x = (buffer.width - inner - 4) / 2
     let y = (buffer.height - height) / 2
     buffer.clear(x: x, y: y, width: inner + 4, height: height, style: theme.dialog)
-    buffer.put(" \(title) ", x: x + 2, y: y, style: Style(foreground: .white, background: .blue, bold: true))
+    buffer.put(" \(title) ", x: x + 2, y: y, style: theme.dialogHeading)
     for (index, line) in lines.prefix(height - 2).enumerated() {
       buffer.put(line.0, x: x + 2, y: y + 1 + index, style: line.1, limit: inner)
     }
@@ -112,7 +112,7 @@ enum JobOverlay {
           lines.append(("progress   \(progress)", theme.dialog))
         }
       }
-      lines.append(("data", Style(foreground: .white, background: .blue, bold: true)))
+      lines.append(("data", theme.dialogHeading))
       let pretty = JSONValue(parsing: detail.data)?.prettyText ?? detail.data
       lines += pretty.split(separator: "\n").prefix(12).map { ("  " + $0, theme.dialog) }
       // Timeline: each failed attempt with its error, and what people did.
@@ -129,7 +129,7 @@ enum JobOverlay {
         lines += event.lines.map { ($0, theme.dialog) }
       }
       if !detail.logs.isEmpty {
-        lines.append(("logs", Style(foreground: .white, background: .blue, bold: true)))
+        lines.append(("logs", theme.dialogHeading))
         lines += detail.logs.suffix(5).map { ("  \(Timestamp.format($0.at))  \($0.line)", theme.dialog) }
       }
     } else if let reason = job.failedReason {

@@ -1,9 +1,29 @@
 import Storage
 
-/// The 16 terminal colours, and the terminal's own.
-public enum Color: Int, Sendable, Hashable {
-  case black, red, green, yellow, blue, magenta, cyan, white
-  case brightBlack, brightRed, brightGreen, brightYellow, brightBlue, brightMagenta, brightCyan, brightWhite
+/// A terminal colour: one of the 16 every colour terminal has, or one of
+/// the 256-colour palette (only a theme for 256 colours uses those).
+public struct Color: Sendable, Hashable {
+  /// The palette index: 0–15 the 16 colours, 16–255 the 256-colour palette.
+  public let index: Int
+
+  public static func palette(_ index: UInt8) -> Color { Color(index: Int(index)) }
+
+  public static let black = Color(index: 0)
+  public static let red = Color(index: 1)
+  public static let green = Color(index: 2)
+  public static let yellow = Color(index: 3)
+  public static let blue = Color(index: 4)
+  public static let magenta = Color(index: 5)
+  public static let cyan = Color(index: 6)
+  public static let white = Color(index: 7)
+  public static let brightBlack = Color(index: 8)
+  public static let brightRed = Color(index: 9)
+  public static let brightGreen = Color(index: 10)
+  public static let brightYellow = Color(index: 11)
+  public static let brightBlue = Color(index: 12)
+  public static let brightMagenta = Color(index: 13)
+  public static let brightCyan = Color(index: 14)
+  public static let brightWhite = Color(index: 15)
 }
 
 /// How a cell looks. `nil` colours are the terminal's own.

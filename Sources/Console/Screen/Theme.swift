@@ -1,33 +1,59 @@
 /// Styles by meaning, and the glyphs to draw with: Unicode on a UTF-8
-/// terminal, ASCII otherwise (or with `--ascii`).
+/// terminal, ASCII otherwise (or with `--ascii`). The 16 colours by
+/// default; with a 256-colour terminal, softer greys and blues from its
+/// palette (text on the terminal's own background either way).
 public struct Theme: Sendable {
   public var ascii: Bool
+  /// True when the terminal has the 256-colour palette.
+  public var palette: Bool
 
-  public init(ascii: Bool = false) {
+  public init(ascii: Bool = false, colors: Int = 16) {
     self.ascii = ascii
+    self.palette = colors >= 256
   }
 
-  public var header: Style { Style(foreground: .black, background: .cyan) }
-  public var tab: Style { .plain }
-  public var activeTab: Style { Style(bold: true, reverse: true) }
+  private func pick(_ basic: Style, _ rich: Style) -> Style { palette ? rich : basic }
+
+  public var header: Style {
+    pick(Style(foreground: .black, background: .cyan), Style(foreground: .palette(255), background: .palette(24)))
+  }
+  public var tab: Style { pick(.plain, Style(foreground: .palette(250))) }
+  public var activeTab: Style {
+    pick(Style(bold: true, reverse: true), Style(foreground: .palette(255), background: .palette(31), bold: true))
+  }
   public var title: Style { Style(bold: true) }
-  public var columnHeader: Style { Style(foreground: .cyan, bold: true) }
-  public var selection: Style { Style(reverse: true) }
-  public var dim: Style { Style(dim: true) }
-  public var footerKey: Style { Style(foreground: .cyan, bold: true) }
-  public var footer: Style { .plain }
-  public var warning: Style { Style(foreground: .yellow, bold: true) }
-  public var danger: Style { Style(foreground: .red, bold: true) }
-  public var good: Style { Style(foreground: .green) }
-  public var dialog: Style { Style(foreground: .white, background: .blue) }
+  public var columnHeader: Style {
+    pick(Style(foreground: .cyan, bold: true), Style(foreground: .palette(75), bold: true))
+  }
+  public var selection: Style {
+    pick(Style(reverse: true), Style(foreground: .palette(255), background: .palette(238), bold: true))
+  }
+  public var dim: Style { pick(Style(dim: true), Style(foreground: .palette(244))) }
+  public var footerKey: Style {
+    pick(Style(foreground: .cyan, bold: true), Style(foreground: .palette(75), bold: true))
+  }
+  public var footer: Style { pick(.plain, Style(foreground: .palette(250))) }
+  public var warning: Style {
+    pick(Style(foreground: .yellow, bold: true), Style(foreground: .palette(214), bold: true))
+  }
+  public var danger: Style { pick(Style(foreground: .red, bold: true), Style(foreground: .palette(203), bold: true)) }
+  public var good: Style { pick(Style(foreground: .green), Style(foreground: .palette(78))) }
+  public var dialog: Style {
+    pick(Style(foreground: .white, background: .blue), Style(foreground: .palette(253), background: .palette(237)))
+  }
+  public var dialogHeading: Style {
+    pick(
+      Style(foreground: .white, background: .blue, bold: true),
+      Style(foreground: .palette(255), background: .palette(24), bold: true))
+  }
 
   public func state(_ name: String) -> Style {
     switch name {
-    case "failed": return Style(foreground: .red, bold: true)
-    case "active": return Style(foreground: .green, bold: true)
-    case "delayed": return Style(foreground: .yellow)
-    case "completed": return Style(dim: true)
-    case "paused": return Style(foreground: .yellow, bold: true)
+    case "failed": return danger
+    case "active": return pick(Style(foreground: .green, bold: true), Style(foreground: .palette(78), bold: true))
+    case "delayed": return pick(Style(foreground: .yellow), Style(foreground: .palette(179)))
+    case "completed": return dim
+    case "paused": return warning
     default: return .plain
     }
   }

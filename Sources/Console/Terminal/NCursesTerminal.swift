@@ -12,6 +12,7 @@ public final class NCursesTerminal: Terminal {
   public let supportsUnicode: Bool
   private var pairs: [Int: Int16] = [:]
   private let colorCount: Int
+  public var colors: Int { colorCount }
   private var isOpen = true
 
   public init(mouse: Bool = false) {
@@ -29,7 +30,9 @@ public final class NCursesTerminal: Terminal {
       start_color()
       use_default_colors()
     }
-    colorCount = has_colors() ? Int(cn_colors()) : 0
+    // NO_COLOR (no-color.org): attributes only, no colours.
+    let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+    colorCount = has_colors() && !noColor ? Int(cn_colors()) : 0
     if mouse {
       mousemask(cn_button1_clicked() | cn_button4_pressed() | cn_button5_pressed(), nil)
     }
@@ -84,8 +87,8 @@ public final class NCursesTerminal: Terminal {
     if style.reverse { attrs |= cn_a_reverse() }
     if style.underline { attrs |= cn_a_underline() }
     if colorCount > 0, style.foreground != nil || style.background != nil {
-      var foreground = style.foreground?.rawValue ?? -1
-      var background = style.background?.rawValue ?? -1
+      var foreground = style.foreground?.index ?? -1
+      var background = style.background?.index ?? -1
       if colorCount < 16 {
         if foreground >= 8 {
           foreground -= 8
@@ -99,7 +102,7 @@ public final class NCursesTerminal: Terminal {
   }
 
   private func pair(_ foreground: Int, _ background: Int) -> Int16 {
-    let key = (foreground + 1) * 32 + background + 1
+    let key = (foreground + 1) * 512 + background + 1
     if let existing = pairs[key] { return existing }
     let number = Int16(pairs.count + 1)
     guard Int32(number) < cn_color_pairs() else { return 0 }

@@ -41,6 +41,9 @@ public protocol Terminal: AnyObject {
   var height: Int { get }
   /// True when the terminal shows UTF-8 (else the ASCII glyphs are used).
   var supportsUnicode: Bool { get }
+  /// How many colours the terminal has (0, 8, 16, 256, …); the theme uses
+  /// its 256-colour palette only when there are at least 256.
+  var colors: Int { get }
   func draw(_ buffer: ScreenBuffer)
   /// The next event, waiting at most `milliseconds`; nil when none came.
   func nextEvent(waitingAtMost milliseconds: Int) -> TerminalEvent?
@@ -53,14 +56,16 @@ public final class MemoryTerminal: Terminal {
   public private(set) var width: Int
   public private(set) var height: Int
   public let supportsUnicode: Bool
+  public let colors: Int
   public private(set) var frames: [ScreenBuffer] = []
   public private(set) var restored = false
   private var events: [TerminalEvent] = []
 
-  public init(width: Int = 80, height: Int = 24, unicode: Bool = true) {
+  public init(width: Int = 80, height: Int = 24, unicode: Bool = true, colors: Int = 16) {
     self.width = width
     self.height = height
     supportsUnicode = unicode
+    self.colors = colors
   }
 
   public func send(_ events: TerminalEvent...) { self.events.append(contentsOf: events) }
