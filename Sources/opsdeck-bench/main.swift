@@ -340,4 +340,112 @@ print(
   "render alone, 120x40".padding(toLength: 44, withPad: " ", startingAt: 0)
     + String(format: "  median %.2f ms", renderTimes[500]))
 
+// Keyset paging: the page G jumps to, and a page in the middle, of 899,000
+// waiting jobs (an OFFSET would walk every row before it).
+var pageTimes: [Double] = []
+let middle = try consoleStore.page(queue: "emails", state: .waiting, anchor: .first, limit: 450_000).keys.last!
+for round in 0..<200 {
+  let start = DispatchTime.now().uptimeNanoseconds
+  let anchor: JobPageAnchor = round % 2 == 0 ? .last : .after(middle)
+  sink &+= try consoleStore.page(queue: "emails", state: .waiting, anchor: anchor, limit: 200).jobs.count
+  pageTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+}
+pageTimes.sort()
+print(
+  "a page at the end or middle of 899k waiting".padding(toLength: 44, withPad: " ", startingAt: 0)
+    + String(format: "  median %.2f ms  p99 %.2f ms", pageTimes[100], pageTimes[197]))
+
+// The real console in a real terminal (tmux), on the database above: time
+// from starting it to its first frame and to the first frame with data,
+// then resident memory and CPU over five quiet seconds.
+/// Runs a program to its end and returns its stdout. posix_spawn and
+/// waitpid, not Foundation's `Process`: tmux's server daemonises and keeps
+/// the descriptors `Process` watches for the end, which then never comes.
+func quietly(_ path: String, _ arguments: [String]) -> String {
+  let output = directory.appendingPathComponent("spawn-\(UUID().uuidString)").path
+  defer { unlink(output) }
+  var actions = posix_spawn_file_actions_t()
+  posix_spawn_file_actions_init(&actions)
+  defer { posix_spawn_file_actions_destroy(&actions) }
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+  posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+  let argv = ([path] + arguments).map { strdup($0) } + [nil]
+  defer { for pointer in argv { free(pointer) } }
+  var child: pid_t = 0
+  guard posix_spawn(&child, path, &actions, nil, argv, environ) == 0 else { return "" }
+  var status: Int32 = 0
+  while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+  return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+}
+
+func consoleInTmux(_ label: String, database: String, arguments: [String]) {
+  let tmux = "/usr/bin/tmux"
+  guard FileManager.default.isExecutableFile(atPath: tmux), FileManager.default.isExecutableFile(atPath: binary.path)
+  else {
+    print("\(label): skipped (needs tmux and the release opsdeck)")
+    return
+  }
+  let socket = ["-L", "opsdeck-bench-\(UUID().uuidString.prefix(8))"]
+  _ = quietly(
+    tmux, socket + ["-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x", "120", "-y", "40", "sleep 600"])
+  defer { _ = quietly(tmux, socket + ["kill-server"]) }
+  let config = directory.appendingPathComponent("console.toml").path
+  FileManager.default.createFile(atPath: config, contents: Data("[log]\nfile = \"console.log\"\n".utf8))
+  let command =
+    "env LANG=C.UTF-8 TERM=xterm-256color \(binary.path) --db \(database) --config \(config) "
+    + arguments.joined(separator: " ")
+  let start = DispatchTime.now().uptimeNanoseconds
+  _ = quietly(tmux, socket + ["new-window", "-t", "bench", "-n", "console", "-c", directory.path, command])
+  func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 }
+  var firstFrame: Double? = nil
+  var withData: Double? = nil
+  var screen = ""
+  while elapsed() < 10_000 && withData == nil {
+    screen = quietly(tmux, socket + ["capture-pane", "-p", "-t", "bench:console"])
+    if firstFrame == nil && screen.contains("1 Overview") { firstFrame = elapsed() }
+    if screen.contains("emails") { withData = elapsed() }
+    if withData == nil { usleep(2_000) }
+  }
+  let pid = quietly("/usr/bin/pgrep", ["-f", "^\(binary.path) --db \(database)"])
+    .split(separator: "\n").compactMap { Int32($0) }.first
+  guard let firstFrame, let withData, let pid else {
+    print("\(label): the console did not show its first frame within 10 s; the screen:")
+    print(screen.split(separator: "\n").prefix(6).joined(separator: "\n"))
+    return
+  }
+  usleep(2_000_000)
+  func cpuTicks() -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return 0 }
+    let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+    return fields.count > 13 ? (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0) : 0
+  }
+  let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+  let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map {
+    (Double($0.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+  }
+  let before = cpuTicks()
+  usleep(5_000_000)
+  let cpu = (cpuTicks() - before) / Double(sysconf(Int32(_SC_CLK_TCK))) / 5 * 100
+  print(label)
+  print(
+    "  first frame / first frame with data".padding(toLength: 44, withPad: " ", startingAt: 0)
+      + String(format: "  %.0f ms / %.0f ms", firstFrame, withData))
+  print(
+    "  resident memory, idle CPU over 5 s".padding(toLength: 44, withPad: " ", startingAt: 0)
+      + String(format: "  %.1f MB / %.2f %%", rss ?? -1, cpu))
+}
+
+consoleInTmux(
+  "`opsdeck console --no-engines` in tmux, 120x40", database: directory.appendingPathComponent("console.db").path,
+  arguments: ["console", "--no-engines"])
+// With the engines (worker, schedules) running in-process: every queue
+// paused, so nothing changes and the worker has nothing to start.
+try consoleStore.setPaused("emails", true)
+try consoleStore.setPaused("webhooks", true)
+consoleInTmux(
+  "`opsdeck` (engines in-process, queues paused) in tmux",
+  database: directory.appendingPathComponent("console.db").path,
+  arguments: [])
+
 if sink == 42 { print("") }  // keeps the work from being optimised away

@@ -18,6 +18,8 @@ public final class ConsoleApp {
   public private(set) var state: ConsoleState
   private let results = Inbox()
   private let details = DetailInbox()
+  /// Operator actions still running on their threads.
+  private let pendingActions = Counter()
   let data: ConsoleDataSource
   /// Stops the loop at its next turn; safe from signal handlers' queues.
   public let stop = StopRequest()
@@ -56,7 +58,10 @@ public final class ConsoleApp {
         terminal.draw(frame)
         lastDrawn = frame
       }
-      guard let event = terminal.nextEvent(waitingAtMost: 100) else { continue }
+      // Short waits while data is on its way, so it shows as soon as it
+      // lands; long ones when nothing is expected.
+      let expecting = loader.isBusy || !details.isEmpty || pendingActions.value > 0
+      guard let event = terminal.nextEvent(waitingAtMost: expecting ? 5 : 100) else { continue }
       if case .key = event, state.overlay == nil { state.message = nil }
       for effect in state.handle(event) {
         switch effect {
@@ -64,14 +69,17 @@ public final class ConsoleApp {
         case .load(let request): loader.request(request, force: true)
         case .perform(let action):
           let perform = self.perform
-          Thread.detachNewThread { [results] in
+          pendingActions.add(1)
+          Thread.detachNewThread { [results, pendingActions] in
             let message = perform(action)
             results.append(message)
+            pendingActions.add(-1)
           }
         case .loadJob(let id):
           let data = self.data
+          details.expect()
           Thread.detachNewThread { [details] in
-            if let detail = try? data.job(id) { details.put(detail) }
+            details.put(try? data.job(id))
           }
         }
       }
@@ -111,6 +119,13 @@ public final class StopRequest: Sendable {
   public var isRequested: Bool { flag.load(ordering: .relaxed) }
 }
 
+/// A count shared with other threads.
+final class Counter: Sendable {
+  private let count = Atomic<Int>(0)
+  func add(_ delta: Int) { count.add(delta, ordering: .relaxed) }
+  var value: Int { count.load(ordering: .relaxed) }
+}
+
 /// Messages from the action thread to the UI loop.
 final class Inbox: Sendable {
   private let items = Mutex<[String]>([])
@@ -123,14 +138,21 @@ final class Inbox: Sendable {
   }
 }
 
-/// The latest job read for its view.
+/// The latest job read for its view, and how many reads are under way.
 final class DetailInbox: Sendable {
-  private let item = Mutex<JobDetail?>(nil)
-  func put(_ detail: JobDetail) { item.withLock { $0 = detail } }
+  private let item = Mutex<(detail: JobDetail?, expected: Int)>((nil, 0))
+  func expect() { item.withLock { $0.expected += 1 } }
+  func put(_ detail: JobDetail?) {
+    item.withLock {
+      $0.expected -= 1
+      if let detail { $0.detail = detail }
+    }
+  }
+  var isEmpty: Bool { item.withLock { $0.detail == nil && $0.expected == 0 } }
   func take() -> JobDetail? {
     item.withLock { taken in
-      defer { taken = nil }
-      return taken
+      defer { taken.detail = nil }
+      return taken.detail
     }
   }
 }
@@ -143,6 +165,7 @@ final class SnapshotLoader: @unchecked Sendable {
   private var wanted: ConsoleRequest = ConsoleRequest()
   private var forced = true
   private var latest: ConsoleSnapshot? = nil
+  private var loading = false
   private var running = false
   private var thread: Thread? = nil
   private let liveFlag = Atomic<Bool>(true)
@@ -186,6 +209,9 @@ final class SnapshotLoader: @unchecked Sendable {
     }
   }
 
+  /// A load was asked for, is running, or has landed and not been taken.
+  var isBusy: Bool { condition.withLock { forced || loading || latest != nil } }
+
   func take() -> ConsoleSnapshot? {
     condition.withLock {
       defer { latest = nil }
@@ -208,6 +234,7 @@ final class SnapshotLoader: @unchecked Sendable {
         if !running { return (wanted, nil) }
         let go = forced
         forced = false
+        loading = go
         return (wanted, go)
       }
       guard let go else { return }
@@ -219,8 +246,13 @@ final class SnapshotLoader: @unchecked Sendable {
           load = true
         }
       }
-      guard load, let snapshot = try? data.load(request) else { continue }
-      condition.withLock { latest = snapshot }
+      guard load else { continue }
+      condition.withLock { loading = true }
+      let snapshot = try? data.load(request)
+      condition.withLock {
+        loading = false
+        if let snapshot { latest = snapshot }
+      }
     }
   }
 }
