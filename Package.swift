@@ -72,6 +72,7 @@ let package = Package(
 
     .testTarget(name: "StorageTests", dependencies: ["Storage", grdb]),
     .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Storage", grdb]),
+    .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "Storage", grdb]),
     .testTarget(name: "ConsoleTests", dependencies: ["Console", "Scheduler", "Storage", grdb], exclude: ["Snapshots"]),
     .testTarget(name: "OpsDeckTests", dependencies: ["OpsDeck", "Storage"]),
     .testTarget(name: "EndToEndTests", dependencies: ["opsdeck", "Storage", grdb]),
