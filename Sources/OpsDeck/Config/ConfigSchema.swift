@@ -171,6 +171,83 @@ public enum ConfigSchema {
         ConfigKey("data", .string, default: nil, doc: "The job data, as JSON text."),
         ConfigKey("limit", .integer(1...Int(Int32.max)), default: nil, doc: "Stop after this many runs."),
       ]),
+    .namedSections(
+      "dependencies",
+      doc:
+        "External dependencies, one [dependencies.NAME] table each: every call to one goes through its circuit breaker and timeouts.",
+      example: """
+        [dependencies.fx]
+        url = "https://rates.example.com/health"
+        expect_status = 200
+        connect_timeout = "2s"
+        timeout = "10s"
+        [dependencies.fx.breaker]
+        sliding_window = "count"
+        window_size = 100
+        minimum_calls = 100
+        failure_rate_threshold = 50
+        slow_call_rate_threshold = 100
+        slow_call_duration = "60s"
+        wait_in_open = "60s"
+        half_open_calls = 10
+        """,
+      [
+        ConfigKey(
+          "url", .url(schemes: ["http", "https", "file"]), default: nil,
+          doc: "What `opsdeck probe` and health checks call."),
+        ConfigKey(
+          "expect_status", .integer(100...599), default: .integer(200), doc: "The status a healthy answer has."),
+        ConfigKey("body_contains", .string, default: nil, doc: "Text a healthy answer's body contains."),
+        ConfigKey(
+          "connect_timeout", .duration, default: .duration(.seconds(2)),
+          doc: "The longest wait for a connection (CURLOPT_CONNECTTIMEOUT_MS)."),
+        ConfigKey(
+          "timeout", .duration, default: .duration(.seconds(10)),
+          doc: "The longest a whole call may take (CURLOPT_TIMEOUT_MS)."),
+        ConfigKey(
+          "low_speed_limit", .integer(0...1_000_000_000), default: .integer(0),
+          doc: "Abort a transfer slower than this many bytes per second for low_speed_time (0: never)."),
+        ConfigKey(
+          "low_speed_time", .duration, default: .duration(.seconds(30)), doc: "How long a slow transfer is allowed."),
+        .section(
+          "breaker", doc: "The circuit breaker (resilience4j's semantics and defaults).",
+          [
+            ConfigKey(
+              "sliding_window", .choice(["count", "time"]), default: .string("count"),
+              doc: "\"count\": the last window_size calls; \"time\": the calls of the last window_size seconds."),
+            ConfigKey("window_size", .integer(1...100_000), default: .integer(100), doc: "Calls, or seconds."),
+            ConfigKey(
+              "minimum_calls", .integer(1...100_000), default: .integer(100),
+              doc: "Rates are unknown (and the breaker stays closed) until this many calls are in the window."),
+            ConfigKey(
+              "failure_rate_threshold", .integer(1...100), default: .integer(50),
+              doc: "Percent of failed calls at or above which the breaker opens."),
+            ConfigKey(
+              "slow_call_rate_threshold", .integer(1...100), default: .integer(100),
+              doc: "Percent of slow calls at or above which the breaker opens."),
+            ConfigKey(
+              "slow_call_duration", .duration, default: .duration(.seconds(60)),
+              doc: "A call taking longer than this is slow."),
+            ConfigKey(
+              "wait_in_open", .duration, default: .duration(.seconds(60)),
+              doc: "How long an open breaker rejects calls before letting trial calls through."),
+            ConfigKey(
+              "wait_in_open_multiplier", .integer(1...10), default: .integer(1),
+              doc: "Each reopening in a row multiplies the wait by this (1: the wait stays the same)."),
+            ConfigKey(
+              "max_wait_in_open", .duration, default: nil, doc: "The longest the growing wait gets.",
+              example: "\"30m\""),
+            ConfigKey(
+              "half_open_calls", .integer(1...10_000), default: .integer(10),
+              doc: "Trial calls in half-open; their outcome closes or reopens the breaker."),
+            ConfigKey(
+              "max_wait_in_half_open", .duration, default: .duration(.seconds(0)),
+              doc: "How long half-open waits for its trial calls before reopening (0s: for ever)."),
+            ConfigKey(
+              "record_client_errors", .boolean, default: .boolean(false),
+              doc: "Count HTTP 4xx answers other than 408 and 429 as failures (by default they are the caller's)."),
+          ]),
+      ]),
     .section(
       "smtp", doc: "The mail server for lifecycle e-mails and e-mail alerts.",
       [

@@ -1,3 +1,5 @@
+import Delivery
+import Resilience
 import Storage
 
 /// The validated configuration, defaults filled in, as typed settings.
@@ -13,6 +15,8 @@ public struct OpsDeckConfig: Sendable {
   public let scheduler: SchedulerSettings
   public let access: AccessSettings
   public let queues: [QueueSettings]
+  /// `[dependencies.NAME]`, as Delivery takes them.
+  public let dependencies: [DependencySettings]
   public let schedules: [ScheduleSettings]
 
   public struct DatabaseSettings: Sendable {
@@ -104,9 +108,38 @@ public struct OpsDeckConfig: Sendable {
         cron: entry.string("cron"), tz: entry.string("tz"), every: entry.duration("every"),
         data: entry.string("data") ?? "{}", limit: entry.integer("limit"))
     }
+    self.dependencies = table.namedTables("dependencies").map { entry in
+      Self.dependency(entry.name, entry.table)
+    }
     let smtp = table.table("smtp")
     self.smtp = SMTPSettings(
       url: smtp.string("url") ?? "", username: smtp.string("username") ?? "",
       password: smtp.string("password") ?? "", from: smtp.string("from") ?? "")
+  }
+
+  static func dependency(_ name: String, _ table: ConfigTable) -> DependencySettings {
+    var dependency = DependencySettings(name: name, url: table.string("url"))
+    dependency.expectStatus = table.integer("expect_status") ?? 200
+    dependency.bodyContains = table.string("body_contains")
+    dependency.timeouts.connectMilliseconds = table.duration("connect_timeout")?.milliseconds ?? 2_000
+    dependency.timeouts.totalMilliseconds = table.duration("timeout")?.milliseconds ?? 10_000
+    dependency.timeouts.lowSpeedBytesPerSecond = table.integer("low_speed_limit") ?? 0
+    dependency.timeouts.lowSpeedMilliseconds = table.duration("low_speed_time")?.milliseconds ?? 30_000
+    let breaker = table.table("breaker")
+    var settings = BreakerSettings()
+    settings.windowKind = breaker.string("sliding_window") == "time" ? .time : .count
+    settings.windowSize = breaker.integer("window_size") ?? 100
+    settings.minimumCalls = breaker.integer("minimum_calls") ?? 100
+    settings.failureRateThreshold = Double(breaker.integer("failure_rate_threshold") ?? 50)
+    settings.slowCallRateThreshold = Double(breaker.integer("slow_call_rate_threshold") ?? 100)
+    settings.slowCallMilliseconds = breaker.duration("slow_call_duration")?.milliseconds ?? 60_000
+    settings.waitInOpenMilliseconds = breaker.duration("wait_in_open")?.milliseconds ?? 60_000
+    settings.waitInOpenMultiplier = Double(breaker.integer("wait_in_open_multiplier") ?? 1)
+    settings.maxWaitInOpenMilliseconds = breaker.duration("max_wait_in_open")?.milliseconds
+    settings.halfOpenCalls = breaker.integer("half_open_calls") ?? 10
+    settings.maxWaitInHalfOpenMilliseconds = breaker.duration("max_wait_in_half_open")?.milliseconds ?? 0
+    settings.recordClientErrors = breaker.boolean("record_client_errors") ?? false
+    dependency.breaker = settings
+    return dependency
   }
 }

@@ -74,6 +74,8 @@ public final class BreakerRegistry: Sendable {
     var version: Int64 = -1
     var syncedAt: Int64? = nil
     var calls: [(at: Int64, outcome: String, latency: Int64, error: String?)] = []
+    /// Refusals already added to the shared count.
+    var publishedNotPermitted = 0
   }
 
   public init(
@@ -182,7 +184,7 @@ public final class BreakerRegistry: Sendable {
         return
       }
       let version: Int64 = row["version"]
-      let metrics = entries.withLock { all -> BreakerMetrics? in
+      let published = entries.withLock { all -> (BreakerMetrics, Int)? in
         guard var entry = all[name] else { return nil }
         if version != entry.version {
           let shared = BreakerState(rawValue: row["state"]) ?? .closed
@@ -196,21 +198,33 @@ public final class BreakerRegistry: Sendable {
           entry.version = version
         }
         let metrics = entry.breaker.metrics(at: now)
+        // Refusals add up across processes; a close starts the count again.
+        if metrics.notPermitted < entry.publishedNotPermitted { entry.publishedNotPermitted = 0 }
+        let refused = metrics.notPermitted - entry.publishedNotPermitted
+        entry.publishedNotPermitted = metrics.notPermitted
         all[name] = entry
-        return metrics
+        return (metrics, refused)
       }
-      guard let metrics else { return }
+      guard let (metrics, refused) = published else { return }
       let lastError = entries.withLock { $0[name]?.breaker.lastError }
       try db.execute(
-        sql: """
-          UPDATE breakers SET failure_rate = ?, slow_call_rate = ?, buffered_calls = ?, failed_calls = ?, slow_calls = ?,
-            not_permitted = ?, last_error = coalesce(?, last_error), updated_at = ?
-          WHERE name = ?
-          """,
-        arguments: [
-          metrics.failureRate, metrics.slowCallRate, metrics.bufferedCalls, metrics.failedCalls, metrics.slowCalls,
-          metrics.notPermitted, lastError, now, name,
-        ])
+        sql:
+          "UPDATE breakers SET not_permitted = not_permitted + ?, last_error = coalesce(?, last_error) WHERE name = ?",
+        arguments: [refused, lastError, name])
+      // The rates of a process that saw no calls would blank those of the
+      // one that did: only a window with calls is published.
+      if metrics.bufferedCalls > 0 {
+        try db.execute(
+          sql: """
+            UPDATE breakers SET failure_rate = ?, slow_call_rate = ?, buffered_calls = ?, failed_calls = ?,
+              slow_calls = ?, updated_at = ?
+            WHERE name = ?
+            """,
+          arguments: [
+            metrics.failureRate, metrics.slowCallRate, metrics.bufferedCalls, metrics.failedCalls, metrics.slowCalls,
+            now, name,
+          ])
+      }
       if !calls.isEmpty {
         let insert = try db.cachedStatement(
           sql: "INSERT INTO breaker_calls (name, at, outcome, latency_ms, error) VALUES (?, ?, ?, ?, ?)")
@@ -234,6 +248,15 @@ public final class BreakerRegistry: Sendable {
     let version = try store.writeTransaction { db -> Int64 in
       try Self.ensureRow(db, name, now: last.atMilliseconds)
       for transition in transitions { try Self.insert(db, name, transition) }
+      if last.to == .closed {
+        // A close starts a fresh window (and a fresh count of refusals).
+        try db.execute(
+          sql: """
+            UPDATE breakers SET failure_rate = NULL, slow_call_rate = NULL, buffered_calls = 0, failed_calls = 0,
+              slow_calls = 0, not_permitted = 0
+            WHERE name = ?
+            """, arguments: [name])
+      }
       return try Int64.fetchOne(
         db,
         sql: """

@@ -1,0 +1,29 @@
+import Delivery
+import Foundation
+import Resilience
+import Storage
+
+extension Runtime {
+  /// The configured dependencies, their breakers shared through this
+  /// runtime's database.
+  public func dependencies(_ purpose: Purpose) throws -> Dependencies {
+    Dependencies(store: try openStore(purpose), clock: clock, settings: config.dependencies, actor: Self.currentUser())
+  }
+
+  /// The breakers' shared state, every configured dependency included.
+  public func breakerStatuses() throws -> [BreakerStatus] {
+    let store = try openStore(.view)
+    let names = config.dependencies.map(\.name)
+    return try store.pool.read { db in try BreakerAdmin.statuses(db, names: names, now: clock.now()) }
+  }
+
+  /// A configured dependency's name, or an error naming the ones there are.
+  public func requireDependency(_ name: String) throws -> String {
+    let names = config.dependencies.map(\.name)
+    guard names.contains(name) else {
+      let known = names.isEmpty ? "none is configured" : "configured: " + names.joined(separator: ", ")
+      throw DependencyConfigError("no dependency named '\(name)' (\(known); add [dependencies.\(name)])")
+    }
+    return name
+  }
+}
