@@ -66,7 +66,7 @@ let package = Package(
     .executableTarget(
       name: "opsdeck-bench",
       dependencies: [
-        "OpsDeck", "Console", "Scheduler", "Storage", grdb, logging,
+        "OpsDeck", "Console", "Scheduler", "Resilience", "Storage", grdb, logging,
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ]),
 

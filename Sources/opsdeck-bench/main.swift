@@ -4,6 +4,7 @@ import GRDB
 import GRDBSQLite
 import Logging
 import OpsDeck
+import Resilience
 import Scheduler
 import Storage
 import Synchronization
@@ -25,6 +26,11 @@ try FileManager.default.createDirectory(at: directory, withIntermediateDirectori
 defer { try? FileManager.default.removeItem(at: directory) }
 
 print("opsdeck \(Runtime.version) benchmarks")
+// `opsdeck-bench resilience` runs only that part (while working on it).
+if CommandLine.arguments.dropFirst().first == "resilience" {
+  try resilienceBench()
+  exit(0)
+}
 
 let opens = 50
 try measure("create + migrate a database file", unit: "files", count: opens) {
@@ -448,4 +454,72 @@ consoleInTmux(
   database: directory.appendingPathComponent("console.db").path,
   arguments: [])
 
+try resilienceBench()
+
 if sink == 42 { print("") }  // keeps the work from being optimised away
+
+// MARK: - Resilience
+
+func resilienceBench() throws {
+  var localSink = 0
+
+  print("")
+  print("resilience")
+  let breakerStore = try Store.open(
+    path: directory.appendingPathComponent("breakers.db").path, access: .readWrite, create: true)
+  try breakerStore.migrate(Runtime.migrations, now: Date(), version: Runtime.version)
+  var breakerSettings = BreakerSettings()
+  breakerSettings.windowSize = 100
+  do {
+    var breaker = CircuitBreaker(name: "fx", settings: breakerSettings)
+    let calls = 5_000_000
+    let start = DispatchTime.now().uptimeNanoseconds
+    for index in 0..<calls {
+      let now = Int64(1_767_225_600_000 + index)
+      if breaker.acquire(at: now).permitted {
+        localSink &+= breaker.record(index % 10 == 0 ? .failure("x") : .success, milliseconds: 3, at: now).count
+      }
+    }
+    let nanoseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(calls)
+    print(
+      "breaker state machine, acquire + record".padding(toLength: 44, withPad: " ", startingAt: 0)
+        + String(format: "  %.0f ns per call", nanoseconds))
+  }
+  do {
+    // Through the shared registry: clock, lock, bookkeeping, and every
+    // quarter second a publish to SQLite, averaged over the calls.
+    let registry = BreakerRegistry(store: breakerStore, clock: SystemClock(), settings: ["fx": breakerSettings])
+    let calls = 2_000_000
+    let start = DispatchTime.now().uptimeNanoseconds
+    for index in 0..<calls {
+      let permit = try registry.acquire("fx")
+      localSink &+= try registry.record(permit, index % 10 == 0 ? .failure("x") : .success).count
+    }
+    let nanoseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(calls)
+    print(
+      "breaker registry, acquire + record (shared)".padding(toLength: 44, withPad: " ", startingAt: 0)
+        + String(format: "  %.0f ns per call", nanoseconds))
+  }
+  do {
+    // A force-open by hand, written through one connection, until a busy
+    // registry on another connection (as another process has) refuses.
+    let otherStore = try Store.open(
+      path: directory.appendingPathComponent("breakers.db").path, access: .readWrite, create: false)
+    let other = BreakerRegistry(store: otherStore, clock: SystemClock(), settings: ["db": breakerSettings])
+    var seen: [Double] = []
+    for _ in 0..<10 {
+      _ = try? BreakerAdmin.apply(.reset, to: "db", store: breakerStore, at: Date(), actor: "bench")
+      usleep(300_000)
+      _ = try other.acquire("db")
+      let start = DispatchTime.now().uptimeNanoseconds
+      try BreakerAdmin.apply(.forceOpen, to: "db", store: breakerStore, at: Date(), actor: "bench")
+      while (try? other.acquire("db")) != nil { usleep(1_000) }
+      seen.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    seen.sort()
+    print(
+      "force-open seen by another connection".padding(toLength: 44, withPad: " ", startingAt: 0)
+        + String(format: "  median %.0f ms  max %.0f ms", seen[5], seen[9]))
+  }
+  if localSink == 42 { print("") }
+}

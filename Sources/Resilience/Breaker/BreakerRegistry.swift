@@ -73,7 +73,7 @@ public final class BreakerRegistry: Sendable {
     /// The shared row's version this process last saw or wrote.
     var version: Int64 = -1
     var syncedAt: Int64? = nil
-    var calls: [(at: Int64, outcome: String, latency: Int64, error: String?)] = []
+    var calls = RecentCalls()
     /// Refusals already added to the shared count.
     var publishedNotPermitted = 0
   }
@@ -102,11 +102,9 @@ public final class BreakerRegistry: Sendable {
   public func acquire(_ name: String) throws -> BreakerPermit {
     let now = self.now
     try syncIfDue(name, now: now)
-    let (permitted, transitions, state, halfOpenAt) = try entries.withLock { all in
-      guard var entry = all[name] else { throw BreakerUnknown(name: name) }
+    let (permitted, transitions, state, halfOpenAt) = try withEntry(name) { entry in
       let result = entry.breaker.acquire(at: now)
       if !result.permitted { Self.remember(&entry, now, "rejected", 0, nil) }
-      all[name] = entry
       return (result.permitted, result.transitions, entry.breaker.state, entry.breaker.halfOpenAt)
     }
     try write(name, transitions)
@@ -123,8 +121,7 @@ public final class BreakerRegistry: Sendable {
   public func record(_ permit: BreakerPermit, _ result: CallResult) throws -> String {
     let now = self.now
     let latency = max(0, now - permit.startedAt)
-    let (transitions, outcome) = entries.withLock { all -> ([BreakerTransition], String) in
-      guard var entry = all[permit.name] else { return ([], "ok") }
+    let (transitions, outcome) = try withEntry(permit.name) { entry -> ([BreakerTransition], String) in
       let transitions = entry.breaker.record(result, milliseconds: latency, at: now)
       let outcome: String
       var error: String? = nil
@@ -136,17 +133,24 @@ public final class BreakerRegistry: Sendable {
         outcome = latency > entry.breaker.settings.slowCallMilliseconds ? "slow" : "ok"
       }
       Self.remember(&entry, now, outcome, latency, error)
-      all[permit.name] = entry
       return (transitions, outcome)
     }
     try write(permit.name, transitions)
     return outcome
   }
 
+  /// Runs `body` on the entry in place, under the lock (no copy of its
+  /// windows: a copy per call would cost more than the call's bookkeeping).
+  private func withEntry<R>(_ name: String, _ body: (inout Entry) throws -> R) throws -> R {
+    try entries.withLock { all in
+      guard all[name] != nil else { throw BreakerUnknown(name: name) }
+      return try body(&all[name]!)
+    }
+  }
+
   private static func remember(_ entry: inout Entry, _ at: Int64, _ outcome: String, _ latency: Int64, _ error: String?)
   {
     entry.calls.append((at, outcome, latency, error))
-    if entry.calls.count > 100 { entry.calls.removeFirst(entry.calls.count - 100) }
   }
 
   /// The state of `name` in this process now.
@@ -163,8 +167,7 @@ public final class BreakerRegistry: Sendable {
   }
 
   private func syncIfDue(_ name: String, now: Int64) throws {
-    let due = entries.withLock { all in all[name].map { $0.syncedAt.map { now - $0 >= syncInterval } ?? true } ?? false
-    }
+    let due = try withEntry(name) { entry in entry.syncedAt.map { now - $0 >= syncInterval } ?? true }
     if due { try sync(name, now: now) }
   }
 
@@ -172,8 +175,7 @@ public final class BreakerRegistry: Sendable {
     let (calls, known) = entries.withLock { all -> ([(Int64, String, Int64, String?)], Int64) in
       guard var entry = all[name] else { return ([], -1) }
       entry.syncedAt = now
-      let calls = entry.calls.map { ($0.at, $0.outcome, $0.latency, $0.error) }
-      entry.calls.removeAll()
+      let calls = entry.calls.drain()
       all[name] = entry
       return (calls, entry.version)
     }
@@ -290,4 +292,32 @@ public struct BreakerUnknown: ReportableError, Equatable {
   public init(name: String) { self.name = name }
   public var description: String { "no dependency named '\(name)' (add [dependencies.\(name)] to the configuration)" }
   public var isBadInput: Bool { true }
+}
+
+/// The last 100 calls since the last publish: a ring, so a busy breaker
+/// pays no copying per call.
+struct RecentCalls: Sendable {
+  typealias Call = (Int64, String, Int64, String?)
+  static let capacity = 100
+  private var ring: [Call] = []
+  private var next = 0
+
+  mutating func append(_ call: Call) {
+    if ring.count < Self.capacity {
+      ring.append(call)
+    } else {
+      ring[next] = call
+    }
+    next = (next + 1) % Self.capacity
+  }
+
+  /// The calls, oldest first; empties the ring.
+  mutating func drain() -> [Call] {
+    defer {
+      ring.removeAll(keepingCapacity: true)
+      next = 0
+    }
+    guard ring.count == Self.capacity else { return ring }
+    return Array(ring[next...] + ring[..<next])
+  }
 }
