@@ -44,7 +44,7 @@ let package = Package(
     .target(name: "Analytics", dependencies: ["Storage", grdb, logging]),
     .target(
       name: "Console",
-      dependencies: ["Alerting", "Lifecycle", "Analytics", "Scheduler", "Storage", "CNCurses", logging]
+      dependencies: ["Alerting", "Lifecycle", "Analytics", "Resilience", "Scheduler", "Storage", "CNCurses", logging]
     ),
     // Wiring, configuration, demo.
     .target(
@@ -73,7 +73,9 @@ let package = Package(
     .testTarget(name: "StorageTests", dependencies: ["Storage", grdb]),
     .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Storage", grdb]),
     .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "Storage", grdb]),
-    .testTarget(name: "ConsoleTests", dependencies: ["Console", "Scheduler", "Storage", grdb], exclude: ["Snapshots"]),
+    .testTarget(
+      name: "ConsoleTests", dependencies: ["Console", "Resilience", "Scheduler", "Storage", grdb],
+      exclude: ["Snapshots"]),
     .testTarget(name: "OpsDeckTests", dependencies: ["OpsDeck", "Storage"]),
     .testTarget(name: "EndToEndTests", dependencies: ["opsdeck", "Storage", grdb]),
   ]

@@ -34,7 +34,9 @@ extension Runtime {
     return ConsoleApp(
       terminal: terminal, state: state,
       theme: Theme(ascii: ascii || !terminal.supportsUnicode, colors: terminal.colors), clock: clock,
-      data: ConsoleDataSource(jobs: jobs), changeWatch: watch,
+      data: ConsoleDataSource(
+        jobs: jobs, breakers: Dictionary(uniqueKeysWithValues: config.dependencies.map { ($0.name, $0.breaker) })),
+      changeWatch: watch,
       perform: { action in action.perform(on: jobs, readOnly: viewer) })
   }
 

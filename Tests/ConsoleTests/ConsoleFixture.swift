@@ -1,6 +1,7 @@
 import Console
 import Foundation
 import GRDB
+import Resilience
 import Scheduler
 import Storage
 
@@ -16,7 +17,9 @@ final class ConsoleFixture {
     directory = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-console-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     store = try Store.open(path: directory.appendingPathComponent("ops.db").path, create: true)
-    try store.migrate(StorageSchema.migrations + SchedulerSchema.migrations, now: clock.now(), version: "test")
+    try store.migrate(
+      StorageSchema.migrations + SchedulerSchema.migrations + ResilienceSchema.migrations, now: clock.now(),
+      version: "test")
     jobs = JobStore(store: store, clock: clock, actor: "oncall")
   }
 
@@ -54,6 +57,25 @@ final class ConsoleFixture {
       ScheduleSpec(id: "fx-refresh", queue: "fx", name: "fx.sync", repeats: .every(milliseconds: 300_000)))
   }
 
+  /// The breakers' settings: a window of 4 calls, 4 at least.
+  var breakerSettings: [String: BreakerSettings] {
+    var settings = BreakerSettings()
+    settings.windowSize = 4
+    settings.minimumCalls = 4
+    settings.waitInOpenMilliseconds = 60_000
+    return ["bank": settings, "fx-feed": settings]
+  }
+
+  /// fx-feed opened by four failures 30 s ago; bank closed with three calls.
+  func populateBreakers() throws {
+    let registry = BreakerRegistry(store: store, clock: clock, settings: breakerSettings, actor: "opsdeck")
+    for _ in 0..<4 { try registry.record(try registry.acquire("fx-feed"), .failure("fx-feed: HTTP 503")) }
+    for _ in 0..<3 { try registry.record(try registry.acquire("bank"), .success) }
+    clock.advance(by: 30)
+    _ = try? registry.acquire("fx-feed")
+    try registry.syncAll()
+  }
+
   func app(width: Int = 80, height: Int = 24, readOnly: Bool = false, unicode: Bool = true) -> (
     ConsoleApp, MemoryTerminal
   ) {
@@ -63,7 +85,7 @@ final class ConsoleFixture {
     let jobs = self.jobs
     let app = ConsoleApp(
       terminal: terminal, state: state, theme: Theme(ascii: !unicode), clock: clock,
-      data: ConsoleDataSource(jobs: jobs), changeWatch: nil,
+      data: ConsoleDataSource(jobs: jobs, breakers: breakerSettings), changeWatch: nil,
       perform: { action in action.perform(on: jobs, readOnly: readOnly) })
     return (app, terminal)
   }

@@ -7,11 +7,12 @@ import Testing
 struct ConsoleSnapshotTests {
   func frame(
     _ keys: String = "", width: Int = 80, height: Int = 24, unicode: Bool = true, readOnly: Bool = false,
-    schedules: Bool = false
+    schedules: Bool = false, breakers: Bool = false
   ) throws -> String {
     let fixture = try ConsoleFixture()
     try fixture.populate()
     if schedules { try fixture.populateSchedules() }
+    if breakers { try fixture.populateBreakers() }
     let (app, terminal) = fixture.app(width: width, height: height, readOnly: readOnly, unicode: unicode)
     terminal.type(keys)
     app.settle()
@@ -32,6 +33,12 @@ struct ConsoleSnapshotTests {
   }
   @Test func addJobForm() throws {
     try assertSnapshot(try frame("2ainvoice.pdf\t{bad"), named: "add-job-form")
+  }
+  @Test func breakersAt120x40() throws {
+    try assertSnapshot(try frame("4", width: 120, height: 40, breakers: true), named: "breakers-120x40")
+  }
+  @Test func overviewWithBreakersAt80x24() throws {
+    try assertSnapshot(try frame("", breakers: true), named: "overview-breakers-80x24")
   }
   @Test func tooSmall() throws { try assertSnapshot(try frame(width: 60, height: 20), named: "too-small") }
   @Test func asciiMode() throws { try assertSnapshot(try frame("2]]]]", unicode: false), named: "jobs-ascii") }
@@ -192,7 +199,7 @@ struct ConsoleBehaviourTests {
     #expect(app.state.selectedQueue == "webhooks")
     terminal.type(":pane alerts\r")
     app.settle()
-    #expect(app.state.message == "no pane 'alerts' (panes: overview, jobs, schedules)")
+    #expect(app.state.message == "no pane 'alerts' (panes: overview, jobs, schedules, breakers)")
     terminal.send(.key(.character(":")), .key(.up), .key(.up), .key(.enter))
     app.settle()
     #expect(app.state.selectedQueue == "webhooks")
@@ -316,6 +323,54 @@ struct ConsoleBehaviourTests {
     #expect(added.attempts == 10)
     #expect(try fixture.jobs.job(added.id).data == #"{"n": 7}"#)
     #expect(try fixture.jobs.auditTrail(target: "job:\(added.id)").first?.actor == "oncall")
+  }
+
+  /// `o` forces a breaker open after asking; the change is shared, in its
+  /// history with the user, and audited; Enter shows the history.
+  @Test func aBreakerIsForcedOpenFromThePaneAndTheHistoryShowsWho() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    try fixture.populateBreakers()
+    let (app, terminal) = fixture.app(width: 120, height: 40)
+    terminal.type("4")
+    app.settle()
+    #expect(app.state.currentBreaker?.name == "bank")
+    terminal.type("o")
+    app.settle()
+    #expect(app.state.overlay == .confirm(.breaker(name: "bank", command: .forceOpen)))
+    #expect(
+      try #require(terminal.lastFrame).text.contains("Force breaker bank open? Every process stops calling bank."))
+    terminal.type("y")
+    app.settle()
+    #expect(app.state.message == "breaker bank: closed → forced_open")
+    #expect(app.state.currentBreaker?.state == .forcedOpen)
+    terminal.type("o")
+    app.settle()
+    #expect(app.state.overlay == nil)
+    #expect(app.state.message == "breaker bank is already forced_open")
+    terminal.send(.key(.enter))
+    app.settle()
+    let screen = try #require(terminal.lastFrame).text
+    #expect(screen.contains("closed → forced_open  force-open by hand by oncall"))
+    #expect(try fixture.jobs.auditTrail(target: "breaker:bank").first?.actor == "oncall")
+    let (viewer, viewerScreen) = fixture.app(readOnly: true)
+    viewerScreen.type("4jocxdm")
+    viewer.settle()
+    #expect(viewer.state.overlay == nil)
+    #expect(viewer.state.currentBreaker?.state == .open)
+  }
+
+  /// Enter on a breaker line of the Overview opens it in the Breakers pane.
+  @Test func theOverviewDrillsIntoABreaker() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    try fixture.populateBreakers()
+    let (app, terminal) = fixture.app()
+    terminal.type("jjjj")
+    terminal.send(.key(.enter))
+    app.settle()
+    #expect(app.state.pane == .breakers)
+    #expect(app.state.selectedBreaker == "fx-feed")
   }
 
   @Test func theReadmeCarriesTheKeyTables() throws {

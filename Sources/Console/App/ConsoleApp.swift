@@ -18,6 +18,7 @@ public final class ConsoleApp {
   public private(set) var state: ConsoleState
   private let results = Inbox()
   private let details = DetailInbox()
+  private let breakerDetails = Slot<BreakerDetail>()
   /// Operator actions still running on their threads.
   private let pendingActions = Counter()
   let data: ConsoleDataSource
@@ -48,6 +49,9 @@ public final class ConsoleApp {
     while !stop.isRequested {
       if let snapshot = loader.take() { state.apply(snapshot) }
       if let detail = details.take(), state.overlay == .job(detail.summary.id) { state.jobDetail = detail }
+      if let detail = breakerDetails.take(), state.overlay == .breaker(detail.name) {
+        state.breakerDetail = detail
+      }
       for message in results.takeAll() {
         state.message = message
         loader.request(state.request, force: true)
@@ -74,6 +78,13 @@ public final class ConsoleApp {
             let message = perform(action)
             results.append(message)
             pendingActions.add(-1)
+          }
+        case .loadBreaker(let name):
+          let data = self.data
+          details.expect()
+          Thread.detachNewThread { [breakerDetails, details] in
+            if let detail = try? data.breaker(name) { breakerDetails.put(detail) }
+            details.put(nil)
           }
         case .loadJob(let id):
           let data = self.data
@@ -105,6 +116,8 @@ public final class ConsoleApp {
           if let snapshot = loader.take() { state.apply(snapshot) }
         case .loadJob(let id):
           state.jobDetail = try? data.job(id)
+        case .loadBreaker(let name):
+          state.breakerDetail = try? data.breaker(name)
         }
       }
     }
@@ -117,6 +130,18 @@ public final class StopRequest: Sendable {
   private let flag = Atomic<Bool>(false)
   public func request() { flag.store(true, ordering: .relaxed) }
   public var isRequested: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// The latest value another thread handed over, taken once.
+final class Slot<Value: Sendable>: Sendable {
+  private let value = Mutex<Value?>(nil)
+  func put(_ new: Value) { value.withLock { $0 = new } }
+  func take() -> Value? {
+    value.withLock { taken in
+      defer { taken = nil }
+      return taken
+    }
+  }
 }
 
 /// A count shared with other threads.

@@ -1,4 +1,5 @@
 import Foundation
+import Resilience
 import Scheduler
 import Storage
 
@@ -7,12 +8,14 @@ public enum PaneID: Int, CaseIterable, Sendable {
   case overview = 1
   case jobs = 2
   case schedules = 3
+  case breakers = 4
 
   public var title: String {
     switch self {
     case .overview: return "Overview"
     case .jobs: return "Jobs"
     case .schedules: return "Schedules"
+    case .breakers: return "Breakers"
     }
   }
 }
@@ -40,6 +43,7 @@ public enum OperatorAction: Sendable, Equatable {
   case removeSchedule(id: String, source: String)
   /// From the add-job form (the form is its confirmation).
   case addJob(queue: String, name: String, data: String, options: JobOptions)
+  case breaker(name: String, command: BreakerCommand)
 
   /// The question the confirmation asks, naming the target.
   public var question: String {
@@ -54,6 +58,14 @@ public enum OperatorAction: Sendable, Equatable {
       let back = source == "cli" ? "" : " It comes back when its \(source) is loaded again."
       return "Remove schedule \(id) and its pending job?\(back)"
     case .addJob(let queue, let name, _, _): return "Add job \(name) to \(queue)?"
+    case .breaker(let name, let command):
+      switch command {
+      case .forceOpen: return "Force breaker \(name) open? Every process stops calling \(name)."
+      case .close: return "Close breaker \(name)?"
+      case .reset: return "Reset breaker \(name) (closed, metrics cleared)?"
+      case .disable: return "Disable breaker \(name)? Calls to \(name) go out unguarded."
+      case .metricsOnly: return "Make breaker \(name) metrics-only (never opens)?"
+      }
     }
   }
 }
@@ -65,6 +77,8 @@ public enum Effect: Sendable, Equatable {
   case perform(OperatorAction)
   /// Read one job in full (data, every attempt's error, logs) for its view.
   case loadJob(String)
+  /// Read a breaker's history and recent calls for its view.
+  case loadBreaker(String)
 }
 
 /// Everything on screen, as a value: events in, effects out. Rendering is
@@ -77,6 +91,7 @@ public struct ConsoleState: Sendable {
     case confirm(OperatorAction)
     case job(String)
     case addJob(JobForm)
+    case breaker(String)
   }
 
   public var width: Int
@@ -96,6 +111,9 @@ public struct ConsoleState: Sendable {
   public var overviewRow = 0
   /// The Schedules pane's selection, by schedule id.
   public var selectedSchedule: String? = nil
+  /// The Breakers pane's selection, by dependency name, and the open detail.
+  public var selectedBreaker: String? = nil
+  public var breakerDetail: BreakerDetail? = nil
   /// The job whose view is open, read in full.
   public var jobDetail: JobDetail? = nil
   /// `/`: the text the focused list is filtered by, and which list.
@@ -153,6 +171,10 @@ public struct ConsoleState: Sendable {
     }
   }
 
+  public var currentBreaker: BreakerStatus? {
+    snapshot?.breakers.first { $0.name == selectedBreaker }
+  }
+
   public var currentSchedule: ScheduleInfo? {
     visibleSchedules.first { $0.id == selectedSchedule }
   }
@@ -190,6 +212,7 @@ public struct ConsoleState: Sendable {
     case .overview: return Keymap.global + Keymap.overview
     case .jobs: return Keymap.global + Keymap.jobs(readOnly: user.readOnly)
     case .schedules: return Keymap.global + Keymap.schedules(readOnly: user.readOnly)
+    case .breakers: return Keymap.global + Keymap.breakers(readOnly: user.readOnly)
     }
   }
 
@@ -216,6 +239,9 @@ public struct ConsoleState: Sendable {
       selectedJob = snapshot.jobs.first?.id
     } else if selectedJob == nil {
       selectedJob = snapshot.jobs.first?.id
+    }
+    if selectedBreaker == nil || !snapshot.breakers.contains(where: { $0.name == selectedBreaker }) {
+      selectedBreaker = snapshot.breakers.first?.name
     }
     if selectedSchedule == nil || !snapshot.schedules.contains(where: { $0.id == selectedSchedule }) {
       selectedSchedule = snapshot.schedules.first?.id
@@ -279,7 +305,7 @@ public struct ConsoleState: Sendable {
     }
     if let overlay {
       switch overlay {
-      case .help, .job:
+      case .help, .job, .breaker:
         if key == .escape || key == .character("q") || key == .character("?") || key == .enter { self.overlay = nil }
         return []
       case .addJob(var form):
@@ -342,7 +368,12 @@ public struct ConsoleState: Sendable {
     case .nextState: stepState(1)
     case .previousState: stepState(-1)
     case .open:
-      if pane == .schedules {
+      if pane == .breakers {
+        guard let breaker = selectedBreaker else { return [] }
+        overlay = .breaker(breaker)
+        breakerDetail = nil
+        return [.loadBreaker(breaker)]
+      } else if pane == .schedules {
         // The schedule's queue in Jobs, on the tab of its pending job.
         guard let schedule = currentSchedule else { return [] }
         pane = .jobs
@@ -351,9 +382,14 @@ public struct ConsoleState: Sendable {
         selectedJob = schedule.pendingJobID
         focus = .jobs
       } else if pane == .overview {
-        pane = .jobs
         let queues = visibleQueues
-        if overviewRow < queues.count { selectedQueue = queues[overviewRow].name }
+        if overviewRow < queues.count {
+          pane = .jobs
+          selectedQueue = queues[overviewRow].name
+        } else if let breakers = snapshot?.breakers, overviewRow - queues.count < breakers.count {
+          pane = .breakers
+          selectedBreaker = breakers[overviewRow - queues.count].name
+        }
       } else if let job = selectedJob {
         overlay = .job(job)
         jobDetail = nil
@@ -397,6 +433,14 @@ public struct ConsoleState: Sendable {
       }
     case .addJob:
       overlay = .addJob(JobForm(queue: selectedQueue ?? ""))
+    case .breaker(let command):
+      if let breaker = currentBreaker {
+        if command != .reset, breaker.state == command.resultingState {
+          message = "breaker \(breaker.name) is already \(breaker.state.rawValue)"
+        } else {
+          overlay = .confirm(.breaker(name: breaker.name, command: command))
+        }
+      }
     case .toggleQueuePause:
       if let queue = currentQueue { overlay = .confirm(.setPaused(queue: queue.name, paused: !queue.paused)) }
     case .retryAllFailed:
@@ -426,6 +470,9 @@ public struct ConsoleState: Sendable {
       case .overview:
         let row = y - 5
         if row >= 0 && row < visibleQueues.count { overviewRow = row }
+      case .breakers:
+        let row = y - BreakersPane.firstRow
+        if row >= 0 && row < snapshot.breakers.count { selectedBreaker = snapshot.breakers[row].name }
       case .schedules:
         let schedules = visibleSchedules
         let window = SchedulesPane.window(count: schedules.count, selected: selectedScheduleIndex, height: height)
@@ -493,7 +540,15 @@ public struct ConsoleState: Sendable {
     guard snapshot != nil else { return }
     func clamp(_ value: Int, _ count: Int) -> Int { max(0, min(count - 1, value)) }
     if pane == .overview {
-      overviewRow = clamp(overviewRow.addingReportingOverflow(step).partialValue, visibleQueues.count)
+      let rows = visibleQueues.count + (snapshot?.breakers.count ?? 0)
+      overviewRow = clamp(overviewRow.addingReportingOverflow(step).partialValue, rows)
+      return
+    }
+    if pane == .breakers {
+      let names = snapshot?.breakers.map(\.name) ?? []
+      guard !names.isEmpty else { return }
+      let index = names.firstIndex(of: selectedBreaker ?? "") ?? 0
+      selectedBreaker = names[clamp(index.addingReportingOverflow(step).partialValue, names.count)]
       return
     }
     switch pane == .schedules ? .schedules : focus {

@@ -23,9 +23,10 @@ public enum Frame {
     tabs(&buffer, state, theme: theme)
     let body = Area(x: 0, y: 2, width: state.width, height: state.height - 4)
     switch state.pane {
-    case .overview: OverviewPane.render(&buffer, state, area: body, theme: theme)
+    case .overview: OverviewPane.render(&buffer, state, area: body, now: now, theme: theme)
     case .jobs: JobsPane.render(&buffer, state, area: body, now: now, theme: theme)
     case .schedules: SchedulesPane.render(&buffer, state, area: body, now: now, theme: theme)
+    case .breakers: BreakersPane.render(&buffer, state, area: body, now: now, theme: theme)
     }
     if let line = state.commandLine {
       buffer.put(":" + line.text + "_", x: 1, y: state.height - 2, style: theme.footerKey, limit: state.width - 2)
@@ -45,6 +46,7 @@ public enum Frame {
     case .confirm(let action): ConfirmOverlay.render(&buffer, action: action, theme: theme)
     case .job(let id): JobOverlay.render(&buffer, state, jobID: id, now: now, theme: theme)
     case .addJob(let form): JobFormOverlay.render(&buffer, form, theme: theme)
+    case .breaker(let name): BreakerOverlay.render(&buffer, state, name: name, now: now, theme: theme)
     case nil: break
     }
     return buffer

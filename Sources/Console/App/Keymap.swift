@@ -1,9 +1,12 @@
+import Resilience
+
 /// What a key does.
 public enum Action: Hashable, Sendable {
   case quit, help, nextPane, previousPane, pane(Int), refresh, togglePause
   case up, down, top, bottom, pageUp, pageDown, focusQueues, focusJobs
   case nextState, previousState, open, back
   case retry, remove, promote, toggleQueuePause, retryAllFailed, addJob
+  case breaker(BreakerCommand)
   case filter, command
 }
 
@@ -38,6 +41,7 @@ public enum Keymap {
     KeyBinding(.character("1"), .pane(1), "Overview"),
     KeyBinding(.character("2"), .pane(2), "Jobs"),
     KeyBinding(.character("3"), .pane(3), "Schedules"),
+    KeyBinding(.character("4"), .pane(4), "Breakers"),
     KeyBinding(.control("r"), .refresh, "reload now"),
     KeyBinding(.character("Z"), .togglePause, "pause live updates"),
     KeyBinding(.character(":"), .command, "command line (Tab completes)"),
@@ -85,6 +89,17 @@ public enum Keymap {
     return navigation + [KeyBinding(.enter, .open, "its queue in Jobs", footer: true)] + (readOnly ? [] : acting)
   }
 
+  public static func breakers(readOnly: Bool) -> [KeyBinding] {
+    let acting: [KeyBinding] = [
+      KeyBinding(.character("o"), .breaker(.forceOpen), "force open", dangerous: true, footer: true),
+      KeyBinding(.character("c"), .breaker(.close), "close", dangerous: true, footer: true),
+      KeyBinding(.character("x"), .breaker(.reset), "reset", dangerous: true),
+      KeyBinding(.character("d"), .breaker(.disable), "disable", dangerous: true),
+      KeyBinding(.character("m"), .breaker(.metricsOnly), "metrics only", dangerous: true),
+    ]
+    return navigation + [KeyBinding(.enter, .open, "history and calls", footer: true)] + (readOnly ? [] : acting)
+  }
+
   public static let overview: [KeyBinding] =
     navigation + [
       KeyBinding(.enter, .open, "open in its pane", footer: true)
@@ -107,7 +122,7 @@ extension Keymap {
     }
     return [
       table("Everywhere", global), table("Overview", overview), table("Jobs", jobs(readOnly: false)),
-      table("Schedules", schedules(readOnly: false)),
+      table("Schedules", schedules(readOnly: false)), table("Breakers", breakers(readOnly: false)),
     ].joined(separator: "\n\n") + "\n"
   }
 }

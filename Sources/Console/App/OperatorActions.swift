@@ -1,4 +1,5 @@
 import Foundation
+import Resilience
 import Scheduler
 
 extension OperatorAction {
@@ -29,6 +30,10 @@ extension OperatorAction {
         let added = try jobs.add(queue: queue, name: name, data: data, options: options)
         if added.created { try jobs.recordAudit("job.add", "job:\(added.id)", "\(name) to \(queue)") }
         return added.created ? "added job \(added.id) to \(queue)" : "job \(added.id) already exists"
+      case .breaker(let name, let command):
+        let transition = try BreakerAdmin.apply(
+          command, to: name, store: jobs.store, at: jobs.clock.now(), actor: jobs.actor)
+        return "breaker \(name): \(transition.from.rawValue) → \(transition.to.rawValue)"
       case .removeSchedule(let id, _):
         try Schedules(jobs: jobs).remove(id)
         return "removed schedule \(id)"

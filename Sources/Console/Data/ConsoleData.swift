@@ -1,4 +1,5 @@
 import Foundation
+import Resilience
 import Scheduler
 import Storage
 
@@ -37,10 +38,14 @@ public struct ConsoleSnapshot: Sendable, Equatable {
   public var keys: [JobSortKey]
   /// Every schedule with its next run.
   public var schedules: [ScheduleInfo]
+  /// Every configured breaker's shared state, and its settings (thresholds).
+  public var breakers: [BreakerStatus]
+  public var breakerSettings: [String: BreakerSettings]
 
   public init(
     loadedAt: Date, request: ConsoleRequest, queues: [QueueStatus], throughput: [String: [Int]],
-    failedLastHour: [String: Int], jobs: [JobSummary], keys: [JobSortKey] = [], schedules: [ScheduleInfo] = []
+    failedLastHour: [String: Int], jobs: [JobSummary], keys: [JobSortKey] = [], schedules: [ScheduleInfo] = [],
+    breakers: [BreakerStatus] = [], breakerSettings: [String: BreakerSettings] = [:]
   ) {
     self.loadedAt = loadedAt
     self.request = request
@@ -50,6 +55,8 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     self.jobs = jobs
     self.keys = keys
     self.schedules = schedules
+    self.breakers = breakers
+    self.breakerSettings = breakerSettings
   }
 
   /// Whether the list goes on before the first loaded job.
@@ -74,9 +81,21 @@ public struct ConsoleSnapshot: Sendable, Equatable {
 /// Reads snapshots from the Scheduler's tables.
 public struct ConsoleDataSource: Sendable {
   public let jobs: JobStore
+  /// The configured dependencies' breakers.
+  public let breakerSettings: [String: BreakerSettings]
 
-  public init(jobs: JobStore) {
+  public init(jobs: JobStore, breakers: [String: BreakerSettings] = [:]) {
     self.jobs = jobs
+    self.breakerSettings = breakers
+  }
+
+  /// A breaker's transitions and recent calls, newest first.
+  public func breaker(_ name: String) throws -> BreakerDetail {
+    try jobs.store.pool.read { db in
+      BreakerDetail(
+        name: name, history: try BreakerAdmin.history(db, name: name, limit: 30),
+        calls: try BreakerAdmin.calls(db, name: name, limit: 30))
+    }
   }
 
   public func job(_ id: String) throws -> JobDetail {
@@ -110,6 +129,16 @@ public struct ConsoleDataSource: Sendable {
       ?? JobPage()
     return ConsoleSnapshot(
       loadedAt: now, request: effective, queues: queues, throughput: throughput, failedLastHour: failed,
-      jobs: page.jobs, keys: page.keys, schedules: try Schedules(jobs: jobs).list())
+      jobs: page.jobs, keys: page.keys, schedules: try Schedules(jobs: jobs).list(),
+      breakers: try jobs.store.pool.read { db in
+        try BreakerAdmin.statuses(db, names: Array(breakerSettings.keys), now: now)
+      }, breakerSettings: breakerSettings)
   }
+}
+
+/// Enter on a breaker: how it got where it is, and its last calls.
+public struct BreakerDetail: Sendable, Equatable {
+  public var name: String
+  public var history: [BreakerHistoryEntry]
+  public var calls: [BreakerCall]
 }

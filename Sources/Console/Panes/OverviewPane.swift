@@ -2,9 +2,38 @@ import Foundation
 import Scheduler
 
 /// "Is anything wrong right now?": the queues' backlog, failures in the
-/// last hour and throughput, one line each. Enter opens the queue in Jobs.
+/// last hour and throughput, one line each, then each breaker's state.
+/// Enter opens the item in its pane.
 enum OverviewPane {
-  static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, theme: Theme) {
+  static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, now: Date, theme: Theme) {
+    queues(&buffer, state, area: area, theme: theme)
+    breakers(&buffer, state, area: area, now: now, theme: theme)
+  }
+
+  /// One line per breaker under the queues: state, failure rate, refusals.
+  static func breakers(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, now: Date, theme: Theme) {
+    guard let snapshot = state.snapshot, !snapshot.breakers.isEmpty else { return }
+    let queues = state.visibleQueues.count
+    var y = area.y + 3 + max(1, queues) + 1
+    guard y + 2 < area.y + area.height else { return }
+    buffer.put("Breakers", x: area.x + 1, y: y, style: theme.title)
+    for (index, breaker) in snapshot.breakers.enumerated() {
+      y += 1
+      if y >= area.y + area.height { break }
+      let rate = breaker.failureRate.map { String(format: "failure rate %.0f%%", $0) } ?? "failure rate unknown"
+      let until =
+        breaker.halfOpenAt.map { $0 <= now ? ", half-open due" : ", half-open " + Format.age($0, now: now) } ?? ""
+      buffer.put(Format.pad(breaker.name, 14), x: area.x + 1, y: y, style: .plain, limit: 14)
+      buffer.put(
+        breaker.state.rawValue.uppercased(), x: area.x + 16, y: y, style: theme.breaker(breaker.state.rawValue))
+      buffer.put(
+        "\(rate), \(breaker.notPermitted) refused\(until)", x: area.x + 30, y: y, style: theme.dim,
+        limit: area.width - 31)
+      if index + queues == state.overviewRow { buffer.paint(theme.selection, x: area.x, y: y, count: area.width) }
+    }
+  }
+
+  static func queues(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, theme: Theme) {
     buffer.put("Queues", x: area.x + 1, y: area.y + 1, style: theme.title)
     guard let snapshot = state.snapshot else {
       buffer.put("loading…", x: area.x + 1, y: area.y + 3, style: theme.dim)

@@ -58,6 +58,17 @@ public struct Theme: Sendable {
     }
   }
 
+  /// A breaker's state word: green when closed, red when open, yellow while trying.
+  public func breaker(_ state: String) -> Style {
+    switch state {
+    case "closed": return good
+    case "open", "forced_open": return danger
+    case "half_open": return warning
+    case "disabled": return dim
+    default: return columnHeader
+    }
+  }
+
   public var horizontal: String { ascii ? "-" : "─" }
   public var vertical: String { ascii ? "|" : "│" }
   public var ellipsis: String { ascii ? "..." : "…" }

@@ -10,6 +10,9 @@ public enum BreakerCommand: String, Sendable, CaseIterable {
   case disable
   case metricsOnly = "metrics-only"
 
+  /// The state the command leaves the breaker in.
+  public var resultingState: BreakerState { target }
+
   var target: BreakerState {
     switch self {
     case .forceOpen: return .forcedOpen
