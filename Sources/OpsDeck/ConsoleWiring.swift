@@ -1,4 +1,5 @@
 import Console
+import Delivery
 import Foundation
 import GRDB
 import Scheduler
@@ -16,7 +17,10 @@ extension Runtime {
   }
 
   /// The console app on this runtime's database, drawing to `terminal`.
-  public func consoleApp(terminal: any Terminal, readOnly: Bool, ascii: Bool) throws -> ConsoleApp {
+  /// `extraDependencies` (the demo's) show in the Breakers pane with the configured ones.
+  public func consoleApp(
+    terminal: any Terminal, readOnly: Bool, ascii: Bool, extraDependencies: [DependencySettings] = []
+  ) throws -> ConsoleApp {
     let name = Self.currentUser()
     let jobs = try jobStore(readOnly ? .view : .write)
     let viewer = readOnly || jobs.store.isReadOnly || config.access.isViewer(name)
@@ -35,7 +39,9 @@ extension Runtime {
       terminal: terminal, state: state,
       theme: Theme(ascii: ascii || !terminal.supportsUnicode, colors: terminal.colors), clock: clock,
       data: ConsoleDataSource(
-        jobs: jobs, breakers: Dictionary(uniqueKeysWithValues: config.dependencies.map { ($0.name, $0.breaker) })),
+        jobs: jobs,
+        breakers: Dictionary((config.dependencies + extraDependencies).map { ($0.name, $0.breaker) }) { _, last in last
+        }),
       changeWatch: watch,
       perform: { action in action.perform(on: jobs, readOnly: viewer) })
   }

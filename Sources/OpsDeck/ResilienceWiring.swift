@@ -19,7 +19,10 @@ extension Runtime {
 
   /// A configured dependency's name, or an error naming the ones there are.
   public func requireDependency(_ name: String) throws -> String {
-    let names = config.dependencies.map(\.name)
+    // Configured ones, and any with a breaker row (the demo's).
+    let stored =
+      (try? openStore(.view).pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM breakers") }) ?? []
+    let names = Array(Set(config.dependencies.map(\.name) + stored)).sorted()
     guard names.contains(name) else {
       let known = names.isEmpty ? "none is configured" : "configured: " + names.joined(separator: ", ")
       throw DependencyConfigError("no dependency named '\(name)' (\(known); add [dependencies.\(name)])")

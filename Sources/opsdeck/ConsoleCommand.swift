@@ -1,5 +1,6 @@
 import ArgumentParser
 import Console
+import Delivery
 import Foundation
 import OpsDeck
 import Scheduler
@@ -88,11 +89,14 @@ enum ConsoleSession {
 
   /// Runs the console until q, SIGTERM, SIGHUP or SIGINT; the terminal is
   /// restored on every way out.
-  static func run(runtime: Runtime, readOnly: Bool, display: DisplayFlags) throws {
+  static func run(
+    runtime: Runtime, readOnly: Bool, display: DisplayFlags, extraDependencies: [DependencySettings] = []
+  ) throws {
     let terminal = NCursesTerminal(mouse: display.mouse)
     let app: ConsoleApp
     do {
-      app = try runtime.consoleApp(terminal: terminal, readOnly: readOnly, ascii: display.ascii)
+      app = try runtime.consoleApp(
+        terminal: terminal, readOnly: readOnly, ascii: display.ascii, extraDependencies: extraDependencies)
     } catch {
       terminal.restore()
       throw error

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Delivery
 import Foundation
 import OpsDeck
 import Scheduler
@@ -44,10 +45,14 @@ struct Demo: ParsableCommand {
         logger: LogOutput.logger("opsdeck.worker")))
     let logger = LogOutput.logger("opsdeck.demo")
     Thread.detachNewThread { simulator.run(logger: logger) }
+    let flaky = try simulator.dependencySettings()
+    let dependencies = Dependencies(
+      store: jobs.store, clock: runtime.clock, settings: runtime.config.dependencies + flaky, actor: "demo")
+    Thread.detachNewThread { simulator.runDependencies(dependencies, logger: logger) }
     if let headlessFor {
       Thread.sleep(forTimeInterval: Double(headlessFor) / 1000)
     } else {
-      try ConsoleSession.run(runtime: runtime, readOnly: false, display: display)
+      try ConsoleSession.run(runtime: runtime, readOnly: false, display: display, extraDependencies: flaky)
     }
     simulator.stop()
     engine.stop(grace: .seconds(5))

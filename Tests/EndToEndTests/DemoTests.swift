@@ -31,6 +31,29 @@ import Testing
     #expect(try scalar(db, "SELECT count(*) FROM jobs") < before + 100)
   }
 
+  /// The demo's flaky dependency, on a fast rhythm: its breaker opens,
+  /// half-opens and closes again on its own.
+  @Test func theFlakyDependencyTakesItsBreakerRoundTheCycle() throws {
+    let workspace = try Workspace()
+    var scenario =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.scenario))) as? [String: Any]
+      ?? [:]
+    var dependencies = scenario["dependencies"] as? [[String: Any]] ?? []
+    #expect(!dependencies.isEmpty)
+    dependencies[0].merge(
+      ["healthy_for": "1s", "failing_for": "2s", "probe_every": "100ms", "wait_in_open": "1s"]) { $1 }
+    scenario["dependencies"] = dependencies
+    try JSONSerialization.data(withJSONObject: scenario).write(to: workspace.url.appendingPathComponent("fast.json"))
+    let db = workspace.path("demo.db")
+    let run = try workspace.opsdeck(["--db", db, "demo", "--scenario", "fast.json", "--headless", "5s"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let name = dependencies[0]["name"] as? String ?? "?"
+    let history = try workspace.opsdeck(["--db", db, "breakers", "history", name, "--json"])
+    let moves = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]] ?? []
+    let states = Set(moves.compactMap { $0["to"] as? String })
+    #expect(states.isSuperset(of: ["open", "half_open", "closed"]), "\(history.stdout)")
+  }
+
   @Test func aMissingScenarioIsOneLine() throws {
     let workspace = try Workspace()
     let outcome = try workspace.opsdeck(["--db", "d.db", "demo", "--scenario", "nope.json", "--headless", "1s"])

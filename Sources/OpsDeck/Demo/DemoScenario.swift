@@ -48,8 +48,34 @@ public struct DemoScenario: Decodable, Sendable {
     public var data: JSONValue?
   }
 
+  /// A local dependency that is healthy for a while, then fails for a
+  /// while, probed through its breaker so the Breakers pane has something
+  /// to show: open, half-open, closed again.
+  public struct FlakyDependency: Decodable, Sendable {
+    public var name: String
+    public var healthyFor: String
+    public var failingFor: String
+    public var probeEvery: String
+    public var windowSize: Int
+    public var minimumCalls: Int
+    public var waitInOpen: String
+    public var halfOpenCalls: Int
+
+    enum CodingKeys: String, CodingKey {
+      case name
+      case healthyFor = "healthy_for"
+      case failingFor = "failing_for"
+      case probeEvery = "probe_every"
+      case windowSize = "window_size"
+      case minimumCalls = "minimum_calls"
+      case waitInOpen = "wait_in_open"
+      case halfOpenCalls = "half_open_calls"
+    }
+  }
+
   public var queues: [Queue]
   public var schedules: [Schedule]
+  public var dependencies: [FlakyDependency]? = nil
 
   public static func load(_ path: String) throws -> DemoScenario {
     guard let data = FileManager.default.contents(atPath: path) else {

@@ -1,5 +1,7 @@
+import Delivery
 import Foundation
 import Logging
+import Resilience
 import Scheduler
 import Storage
 import Synchronization
@@ -124,4 +126,59 @@ public final class DemoSimulator: Sendable {
   }
 
   public func stop() { running.store(false, ordering: .relaxed) }
+
+  /// The flaky dependencies as Delivery takes them: each is a local file
+  /// (next to the database) that the simulator takes away and puts back.
+  public func dependencySettings() throws -> [DependencySettings] {
+    let directory = URL(fileURLWithPath: jobs.store.path).deletingLastPathComponent().standardizedFileURL
+    return try (scenario.dependencies ?? []).map { flaky in
+      var settings = DependencySettings(
+        name: flaky.name, url: directory.appendingPathComponent("demo-\(flaky.name).json").absoluteString)
+      settings.timeouts.totalMilliseconds = 2_000
+      settings.breaker.windowSize = flaky.windowSize
+      settings.breaker.minimumCalls = flaky.minimumCalls
+      settings.breaker.waitInOpenMilliseconds = try Duration(parsing: flaky.waitInOpen).milliseconds
+      settings.breaker.halfOpenCalls = flaky.halfOpenCalls
+      return settings
+    }
+  }
+
+  /// Probes each flaky dependency through its breaker until ``stop()``,
+  /// switching it between healthy and failing on the scenario's rhythm.
+  public func runDependencies(_ dependencies: Dependencies, logger: Logger) {
+    guard let flaky = scenario.dependencies, !flaky.isEmpty,
+      let settings = try? dependencySettings(),
+      let rhythm = try? flaky.map({
+        (
+          try Duration(parsing: $0.healthyFor).milliseconds, try Duration(parsing: $0.failingFor).milliseconds,
+          try Duration(parsing: $0.probeEvery).milliseconds
+        )
+      })
+    else { return }
+    let started = Date()
+    var lastProbe = Array(repeating: Date.distantPast, count: flaky.count)
+    while running.load(ordering: .relaxed) {
+      for (index, dependency) in settings.enumerated() {
+        let (healthy, failing, every) = rhythm[index]
+        let elapsed = Int64(Date().timeIntervalSince(started) * 1000) % (healthy + failing)
+        if let url = dependency.url.flatMap(URL.init(string:)) {
+          if elapsed < healthy {
+            try? Data(#"{"ok": true}"#.utf8).write(to: url)
+          } else {
+            try? FileManager.default.removeItem(at: url)
+          }
+        }
+        if Date().timeIntervalSince(lastProbe[index]) * 1000 >= Double(every) {
+          lastProbe[index] = Date()
+          do {
+            _ = try dependencies.probe(dependency.name)
+          } catch {
+            logger.error("demo: probe \(dependency.name): \(error)")
+          }
+        }
+      }
+      try? dependencies.registry.syncAll()
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+  }
 }
