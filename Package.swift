@@ -73,6 +73,7 @@ let package = Package(
     .testTarget(name: "StorageTests", dependencies: ["Storage", grdb]),
     .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "Storage", grdb]),
     .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "Storage", grdb]),
+    .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Resilience", "Storage"]),
     .testTarget(
       name: "ConsoleTests", dependencies: ["Console", "Resilience", "Scheduler", "Storage", grdb],
       exclude: ["Snapshots"]),

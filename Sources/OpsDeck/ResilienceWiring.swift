@@ -7,13 +7,28 @@ extension Runtime {
   /// The configured dependencies, their breakers shared through this
   /// runtime's database.
   public func dependencies(_ purpose: Purpose) throws -> Dependencies {
-    Dependencies(store: try openStore(purpose), clock: clock, settings: config.dependencies, actor: Self.currentUser())
+    Dependencies(store: try openStore(purpose), clock: clock, settings: dependencySettings, actor: Self.currentUser())
+  }
+
+  /// The configured dependencies, with `mail` (the mail transport) given
+  /// resilience4j's default breaker when the config has no entry for it.
+  public var dependencySettings: [DependencySettings] {
+    var all = config.dependencies
+    if !all.contains(where: { $0.name == Mailer.dependency }) {
+      all.append(DependencySettings(name: Mailer.dependency))
+    }
+    return all
+  }
+
+  /// The mailer the config describes, its breaker shared through the database.
+  public func mailer() throws -> Mailer {
+    Mailer(settings: config.smtp.mail, registry: try dependencies(.write).registry)
   }
 
   /// The breakers' shared state, every configured dependency included.
   public func breakerStatuses() throws -> [BreakerStatus] {
     let store = try openStore(.view)
-    let names = config.dependencies.map(\.name)
+    let names = dependencySettings.map(\.name)
     return try store.pool.read { db in try BreakerAdmin.statuses(db, names: names, now: clock.now()) }
   }
 
@@ -22,7 +37,7 @@ extension Runtime {
     // Configured ones, and any with a breaker row (the demo's).
     let stored =
       (try? openStore(.view).pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM breakers") }) ?? []
-    let names = Array(Set(config.dependencies.map(\.name) + stored)).sorted()
+    let names = Array(Set(dependencySettings.map(\.name) + stored)).sorted()
     guard names.contains(name) else {
       let known = names.isEmpty ? "none is configured" : "configured: " + names.joined(separator: ", ")
       throw DependencyConfigError("no dependency named '\(name)' (\(known); add [dependencies.\(name)])")

@@ -46,7 +46,7 @@ struct OpsDeckCommand: ParsableCommand {
     version: Runtime.version,
     subcommands: [
       ConsoleCommand.self, Init.self, Migrate.self, Status.self, JobsCommand.self, QueuesCommand.self,
-      SchedulesCommand.self, AuditCommand.self, BreakersCommand.self, ProbeCommand.self,
+      SchedulesCommand.self, AuditCommand.self, BreakersCommand.self, ProbeCommand.self, MailCommand.self,
       CronCommand.self, Work.self, Run.self, Demo.self, ConfigCommand.self, Version.self,
     ],
     defaultSubcommand: ConsoleCommand.self

@@ -84,7 +84,7 @@ import Testing
     #expect(history.stdout.contains("forced_open") && history.stdout.contains("ana"))
     let unknown = try workspace.opsdeck(base + ["breakers", "reset", "bank"])
     #expect(unknown.status == 2)
-    #expect(unknown.stderr == "opsdeck: no dependency named 'bank' (configured: fx; add [dependencies.bank])\n")
+    #expect(unknown.stderr == "opsdeck: no dependency named 'bank' (configured: fx, mail; add [dependencies.bank])\n")
     #expect(try workspace.opsdeck(base + ["audit"]).stdout.contains("breaker.force-open"))
   }
 }

@@ -252,6 +252,9 @@ public enum ConfigSchema {
       "smtp", doc: "The mail server for lifecycle e-mails and e-mail alerts.",
       [
         ConfigKey(
+          "transport", .choice(["smtp", "resend", "sendgrid"]), default: .string("smtp"),
+          doc: "How mail leaves: SMTP (url, username, password), or Resend's or SendGrid's HTTP API (api_key)."),
+        ConfigKey(
           "url", .url(schemes: ["smtp", "smtps"]), default: .string("smtp://localhost:25"),
           doc: "smtp:// (STARTTLS when the server offers it) or smtps:// (TLS from the start)."),
         ConfigKey("username", .string, default: .string(""), doc: "The AUTH user; empty for no AUTH."),
@@ -262,6 +265,17 @@ public enum ConfigSchema {
         ConfigKey(
           "from", .mailbox, default: .string("opsdeck <opsdeck@localhost>"),
           doc: "The From: of every message opsdeck sends."),
+        ConfigKey(
+          "starttls", .choice(["try", "required", "off"]), default: .string("try"),
+          doc: "smtp:// only: STARTTLS when offered (try), refuse to send without it (required), or never (off)."),
+        ConfigKey(
+          "timeout", .duration, default: .duration(.seconds(30)), doc: "The longest one message may take to send."),
+        ConfigKey(
+          "api_key", .secret, default: .string(""), doc: "The Resend or SendGrid API key. Never printed.",
+          example: "\"${OPSDECK_MAIL_API_KEY}\""),
+        ConfigKey(
+          "api_url", .url(schemes: ["https", "http"]), default: nil,
+          doc: "The HTTP API's endpoint, when not its public one (a proxy, a test server)."),
       ]),
   ]
 }

@@ -73,6 +73,8 @@ public struct OpsDeckConfig: Sendable {
     public var username: String
     public var password: String
     public var from: String
+    /// Everything Delivery's mailer takes.
+    public var mail: MailSettings
   }
 
   /// Built by ``ConfigLoader`` from a table it validated: every key below is
@@ -112,9 +114,19 @@ public struct OpsDeckConfig: Sendable {
       Self.dependency(entry.name, entry.table)
     }
     let smtp = table.table("smtp")
+    var mail = MailSettings()
+    mail.transport = MailSettings.Transport(rawValue: smtp.string("transport") ?? "smtp") ?? .smtp
+    mail.url = smtp.string("url") ?? mail.url
+    mail.username = smtp.string("username") ?? ""
+    mail.password = smtp.string("password") ?? ""
+    mail.from = smtp.string("from") ?? mail.from
+    mail.startTLS = MailSettings.StartTLS(rawValue: smtp.string("starttls") ?? "try") ?? .try
+    mail.timeouts.totalMilliseconds = smtp.duration("timeout")?.milliseconds ?? 30_000
+    mail.timeouts.connectMilliseconds = min(mail.timeouts.totalMilliseconds, 10_000)
+    mail.apiKey = smtp.string("api_key") ?? ""
+    mail.apiURL = smtp.string("api_url")
     self.smtp = SMTPSettings(
-      url: smtp.string("url") ?? "", username: smtp.string("username") ?? "",
-      password: smtp.string("password") ?? "", from: smtp.string("from") ?? "")
+      url: mail.url, username: mail.username, password: mail.password, from: mail.from, mail: mail)
   }
 
   static func dependency(_ name: String, _ table: ConfigTable) -> DependencySettings {
