@@ -17,6 +17,7 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     // C libraries enter through one system-library target each (see STYLE.md).
@@ -32,7 +33,11 @@ let package = Package(
     ),
     // Engines.
     .target(name: "Resilience", dependencies: ["Storage", grdb, logging]),
-    .target(name: "Delivery", dependencies: ["Resilience", "Storage", "CCurl", grdb, logging]),
+    .target(
+      name: "Delivery",
+      dependencies: [
+        "Resilience", "Scheduler", "Storage", "CCurl", grdb, logging, .product(name: "Crypto", package: "swift-crypto"),
+      ]),
     .target(name: "Alerting", dependencies: ["Delivery", "Storage", grdb, logging]),
     .target(
       name: "Lifecycle",

@@ -44,7 +44,7 @@ public final class Runtime: Sendable {
 
   /// Every module's migrations, lower layers first.
   public static let migrations =
-    StorageSchema.migrations + SchedulerSchema.migrations + ResilienceSchema.migrations
+    StorageSchema.migrations + SchedulerSchema.migrations + ResilienceSchema.migrations + DeliverySchema.migrations
     + AlertingSchema.migrations + LifecycleSchema.migrations + AnalyticsSchema.migrations
 
   public let config: OpsDeckConfig

@@ -40,7 +40,7 @@ struct ConsoleCommand: ParsableCommand {
       try runtime.applySchedulerConfig(to: jobs)
       engine = Engine.start(
         Worker(
-          jobs: jobs, handlers: runtime.handlers(), options: runtime.workerOptions(),
+          jobs: jobs, handlers: runtime.handlers(jobs), options: runtime.workerOptions(),
           logger: LogOutput.logger("opsdeck.worker")))
     }
     try ConsoleSession.run(runtime: runtime, readOnly: viewer, display: display)

@@ -41,7 +41,7 @@ struct Demo: ParsableCommand {
     options.concurrencyByQueue.merge(simulator.concurrency()) { _, demo in demo }
     let engine = Engine.start(
       Worker(
-        jobs: jobs, handlers: simulator.handlers(runtime.handlers()), options: options,
+        jobs: jobs, handlers: simulator.handlers(runtime.handlers(jobs)), options: options,
         logger: LogOutput.logger("opsdeck.worker")))
     let logger = LogOutput.logger("opsdeck.demo")
     Thread.detachNewThread { simulator.run(logger: logger) }

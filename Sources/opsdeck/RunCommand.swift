@@ -31,7 +31,7 @@ struct Run: ParsableCommand {
     let jobs = try runtime.jobStore(.write)
     try runtime.applySchedulerConfig(to: jobs)
     let worker = Worker(
-      jobs: jobs, handlers: runtime.handlers(), options: try flags.options(runtime),
+      jobs: jobs, handlers: runtime.handlers(jobs), options: try flags.options(runtime),
       logger: LogOutput.logger("opsdeck.worker"))
     logger.info(
       "opsdeck running",

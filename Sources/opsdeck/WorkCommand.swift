@@ -68,8 +68,9 @@ struct Work: ParsableCommand {
     var options = try flags.options(runtime)
     options.untilEmpty = untilEmpty
     let grace = try flags.graceDuration(runtime)
+    let jobs = try runtime.jobStore(.write)
     let worker = Worker(
-      jobs: try runtime.jobStore(.write), handlers: runtime.handlers(), options: options,
+      jobs: jobs, handlers: runtime.handlers(jobs), options: options,
       logger: LogOutput.logger("opsdeck.worker"))
     let stops = Counter()
     let trap = SignalTrap([

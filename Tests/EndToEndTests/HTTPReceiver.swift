@@ -10,10 +10,13 @@ final class HTTPReceiver {
   static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("scripts/test-servers/http_receiver.py").path
 
-  init(in workspace: Workspace) throws {
+  /// With `secret`, the receiver checks each request's Opsdeck-Signature.
+  init(in workspace: Workspace, secret: String? = nil) throws {
     let portFile = workspace.path("receiver-\(UUID().uuidString.prefix(6)).port")
     logPath = portFile + ".log"
-    process = try Programs.start("/usr/bin/env", ["python3", Self.script, portFile, logPath], in: workspace.url)
+    process = try Programs.start(
+      "/usr/bin/env", ["python3", Self.script, portFile, logPath], in: workspace.url,
+      environment: secret.map { ["WEBHOOK_SECRET": $0] } ?? [:])
     var port: Int? = nil
     for _ in 0..<500 {
       if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let number = Int(text) {

@@ -9,8 +9,14 @@ hang for a minute (to trip timeouts). Every other request is answered with
 the current status and a short JSON body, counted, and (with LOG_FILE)
 appended to it as one JSON line: method, path, headers, body. GET /count
 returns how many such requests arrived.
+With WEBHOOK_SECRET in its environment it checks each request's
+Opsdeck-Signature (t=SECONDS,v1=HEX of HMAC-SHA256 over "t.body") and logs
+"signature_ok".
 """
+import hashlib
+import hmac
 import json
+import os
 import sys
 import threading
 import time
@@ -20,6 +26,14 @@ from urllib.parse import parse_qs, urlparse
 state = {"status": "200", "count": 0}
 lock = threading.Lock()
 log_path = sys.argv[2] if len(sys.argv) > 2 else None
+
+
+def verify(header, body, secret):
+    parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    if "t" not in parts or "v1" not in parts or abs(time.time() - int(parts["t"])) > 300:
+        return False
+    expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"])
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -60,6 +74,9 @@ class Handler(BaseHTTPRequestHandler):
                         "headers": dict(self.headers.items()),
                         "body": body.decode("utf-8", "replace"),
                     }
+                    secret = os.environ.get("WEBHOOK_SECRET")
+                    if secret:
+                        entry["signature_ok"] = verify(self.headers.get("Opsdeck-Signature", ""), body, secret)
                     log.write(json.dumps(entry) + "\n")
         if status == "stall":
             time.sleep(60)
@@ -75,7 +92,5 @@ server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
 with open(sys.argv[1] + ".tmp", "w") as handle:
     handle.write(str(server.server_address[1]))
-import os
-
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 server.serve_forever()

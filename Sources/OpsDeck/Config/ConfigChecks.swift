@@ -51,6 +51,13 @@ enum ConfigChecks {
         }
       }
     }
+    if let backoff = table.table("webhooks").string("backoff") {
+      do {
+        _ = try Backoff(parsing: backoff)
+      } catch {
+        problems.append(Problem(path: ["webhooks", "backoff"], message: error.message))
+      }
+    }
     let access = table.table("access")
     let both = Set(access.list("viewers") ?? []).intersection(access.list("operators") ?? [])
     if let user = both.sorted().first {

@@ -249,6 +249,23 @@ public enum ConfigSchema {
           ]),
       ]),
     .section(
+      "webhooks", doc: "Outgoing webhooks: how `webhook.deliver` jobs retry, and when an endpoint is switched off.",
+      [
+        ConfigKey("queue", .string, default: .string("webhooks"), doc: "The queue webhook jobs go to."),
+        ConfigKey(
+          "attempts", .integer(1...100), default: .integer(6), doc: "Deliveries tried per event before it fails."),
+        ConfigKey(
+          "backoff", .string, default: .string("exponential:10s,jitter=0.2"),
+          doc: "The wait between tries: fixed:DUR or exponential:DUR[,jitter=F]."),
+        ConfigKey(
+          "disable_after", .integer(1...100_000), default: .integer(20),
+          doc:
+            "Failed deliveries in a row after which an endpoint is disabled (`opsdeck webhooks enable` turns it back on)."
+        ),
+        ConfigKey(
+          "timeout", .duration, default: .duration(.seconds(15)), doc: "The longest one delivery may take."),
+      ]),
+    .section(
       "smtp", doc: "The mail server for lifecycle e-mails and e-mail alerts.",
       [
         ConfigKey(

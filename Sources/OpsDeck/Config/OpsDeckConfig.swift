@@ -1,5 +1,6 @@
 import Delivery
 import Resilience
+import Scheduler
 import Storage
 
 /// The validated configuration, defaults filled in, as typed settings.
@@ -17,6 +18,8 @@ public struct OpsDeckConfig: Sendable {
   public let queues: [QueueSettings]
   /// `[dependencies.NAME]`, as Delivery takes them.
   public let dependencies: [DependencySettings]
+  /// `[webhooks]` (the backoff was checked by ``ConfigChecks``).
+  public let webhooks: WebhookSettings
   public let schedules: [ScheduleSettings]
 
   public struct DatabaseSettings: Sendable {
@@ -113,6 +116,16 @@ public struct OpsDeckConfig: Sendable {
     self.dependencies = table.namedTables("dependencies").map { entry in
       Self.dependency(entry.name, entry.table)
     }
+    let hooks = table.table("webhooks")
+    var webhooks = WebhookSettings()
+    webhooks.queue = hooks.string("queue") ?? webhooks.queue
+    webhooks.attempts = hooks.integer("attempts") ?? webhooks.attempts
+    if let text = hooks.string("backoff"), let backoff = try? Backoff(parsing: text) { webhooks.backoff = backoff }
+    webhooks.disableAfter = hooks.integer("disable_after") ?? webhooks.disableAfter
+    webhooks.timeouts.totalMilliseconds = hooks.duration("timeout")?.milliseconds ?? webhooks.timeouts.totalMilliseconds
+    webhooks.timeouts.connectMilliseconds = min(
+      webhooks.timeouts.connectMilliseconds, webhooks.timeouts.totalMilliseconds)
+    self.webhooks = webhooks
     let smtp = table.table("smtp")
     var mail = MailSettings()
     mail.transport = MailSettings.Transport(rawValue: smtp.string("transport") ?? "smtp") ?? .smtp

@@ -1,5 +1,7 @@
+import Delivery
 import Foundation
 import Logging
+import Resilience
 import Scheduler
 import Storage
 
@@ -41,8 +43,14 @@ extension Runtime {
     try Schedules(jobs: jobs).sync(try scheduleSpecs(), source: "config")
   }
 
-  /// The handlers this binary knows, by job name.
-  public func handlers() -> HandlerRegistry { .builtIn }
+  /// The handlers this binary knows, by job name: the built-ins, and the
+  /// engines' own (`webhook.deliver`) working on `jobs`' database.
+  public func handlers(_ jobs: JobStore) -> HandlerRegistry {
+    let webhooks = Webhooks(
+      jobs: jobs, registry: BreakerRegistry(store: jobs.store, clock: clock, settings: [:], actor: jobs.actor),
+      settings: config.webhooks)
+    return HandlerRegistry.builtIn.adding([Webhooks.jobName: WebhookDeliverHandler(webhooks: webhooks)])
+  }
 
   /// The configured log level.
   public var logLevel: Logger.Level { Logger.Level(rawValue: config.log.level) ?? .info }

@@ -94,6 +94,14 @@ public final class BreakerRegistry: Sendable {
 
   public var names: [String] { entries.withLock { $0.keys.sorted() } }
 
+  /// Adds a breaker made at run time (one per webhook endpoint); one that
+  /// exists keeps its state.
+  public func ensure(_ name: String, settings: BreakerSettings) {
+    entries.withLock { all in
+      if all[name] == nil { all[name] = Entry(breaker: CircuitBreaker(name: name, settings: settings)) }
+    }
+  }
+
   private var now: Int64 { Int64((clock.now().timeIntervalSince1970 * 1000).rounded(.down)) }
 
   // MARK: - Calls
