@@ -29,6 +29,7 @@ print("opsdeck \(Runtime.version) benchmarks")
 // `opsdeck-bench resilience` runs only that part (while working on it).
 if CommandLine.arguments.dropFirst().first == "resilience" {
   try resilienceBench()
+  try deliveryBench()
   exit(0)
 }
 
@@ -455,6 +456,7 @@ consoleInTmux(
   arguments: [])
 
 try resilienceBench()
+try deliveryBench()
 
 if sink == 42 { print("") }  // keeps the work from being optimised away
 
@@ -522,4 +524,67 @@ func resilienceBench() throws {
         + String(format: "  median %.0f ms  max %.0f ms", seen[5], seen[9]))
   }
   if localSink == 42 { print("") }
+}
+
+// MARK: - Delivery
+
+/// 1,000 webhook deliveries by one `opsdeck work` process, 16 at a time, to
+/// the test receiver (Python's threading HTTP server) on 127.0.0.1.
+func deliveryBench() throws {
+  // Not the global `binary`: this runs before it is set with `opsdeck-bench resilience`.
+  let opsdeckBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    .appendingPathComponent("opsdeck")
+  print("")
+  print("delivery")
+  let script = "scripts/test-servers/http_receiver.py"
+  guard FileManager.default.fileExists(atPath: script), FileManager.default.isExecutableFile(atPath: opsdeckBinary.path)
+  else {
+    print("webhook deliveries: skipped (run from the source tree, after building opsdeck)")
+    return
+  }
+  let portFile = directory.appendingPathComponent("receiver.port").path
+  let receiver = Process()
+  receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  receiver.arguments = ["python3", script, portFile]
+  receiver.standardOutput = FileHandle.nullDevice
+  receiver.standardError = FileHandle.nullDevice
+  try receiver.run()
+  defer { receiver.terminate() }
+  var port: Int? = nil
+  for _ in 0..<500 where port == nil {
+    port = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0) }
+    if port == nil { usleep(10_000) }
+  }
+  guard let port else {
+    print("webhook deliveries: skipped (the receiver did not start)")
+    return
+  }
+  let database = directory.appendingPathComponent("webhooks.db").path
+  let base = ["--db", database]
+  _ = quietly(opsdeckBinary.path, base + ["init", "--no-config"])
+  _ = quietly(
+    opsdeckBinary.path, base + ["webhooks", "add", "http://127.0.0.1:\(port)/hook", "--secret-env", "BENCH_SECRET"])
+  let events = 1_000
+  for chunk in 0..<10 {
+    // One emit per event, as the engines would: a job per delivery.
+    let store = try Store.open(path: database, access: .readWrite, create: false)
+    let jobs = JobStore(store: store, clock: SystemClock())
+    var options = JobOptions()
+    options.attempts = 3
+    for index in 0..<(events / 10) {
+      let data = #"{"endpoint_id": 1, "event": "bench", "created_at": "", "payload": {"n": \#(chunk * 100 + index)}}"#
+      try jobs.add(queue: "webhooks", name: "webhook.deliver", data: data, options: options)
+    }
+  }
+  setenv("BENCH_SECRET", "whsec_bench", 1)
+  let start = DispatchTime.now().uptimeNanoseconds
+  _ = quietly(opsdeckBinary.path, base + ["work", "--until-empty", "--queue", "webhooks", "--concurrency", "16"])
+  let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  let delivered = quietly(opsdeckBinary.path, base + ["webhooks", "list", "--json"])
+  let ok =
+    (try? JSONSerialization.jsonObject(with: Data(delivered.utf8)) as? [[String: Any]])?.first?["delivered"] as? Int
+    ?? 0
+  print(
+    "1,000 signed webhooks, 16 in flight".padding(toLength: 44, withPad: " ", startingAt: 0)
+      + String(format: "  %.2f s (%d delivered, %.0f/s, process start included)", seconds, ok, Double(ok) / seconds))
 }
