@@ -33,6 +33,31 @@ public enum DeliverySchema {
           );
           CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, id);
           """)
-    }
+    },
+    Migration("delivery.002_fx_rates") { db in
+      // Daily rates by date; a sync writes a whole day's set or nothing.
+      try db.execute(
+        sql: """
+          CREATE TABLE fx_rates (
+            date TEXT NOT NULL,
+            base TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            rate REAL NOT NULL CHECK (rate > 0),
+            fetched_at INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (date, base, currency)
+          ) WITHOUT ROWID;
+          CREATE TABLE health_checks (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'slow', 'rejected')),
+            status INTEGER,
+            latency_ms INTEGER NOT NULL,
+            error TEXT
+          );
+          CREATE INDEX health_checks_name ON health_checks(name, id);
+          """)
+    },
   ])
 }

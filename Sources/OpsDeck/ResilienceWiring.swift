@@ -10,12 +10,16 @@ extension Runtime {
     Dependencies(store: try openStore(purpose), clock: clock, settings: dependencySettings, actor: Self.currentUser())
   }
 
-  /// The configured dependencies, with `mail` (the mail transport) given
-  /// resilience4j's default breaker when the config has no entry for it.
+  /// The configured dependencies, with `mail` (the mail transport) and `fx`
+  /// (the rates feed, when set) given resilience4j's default breaker when the
+  /// config has no entry for them.
   public var dependencySettings: [DependencySettings] {
     var all = config.dependencies
     if !all.contains(where: { $0.name == Mailer.dependency }) {
       all.append(DependencySettings(name: Mailer.dependency))
+    }
+    if config.fx.url != nil, !all.contains(where: { $0.name == FXRates.dependency }) {
+      all.append(DependencySettings(name: FXRates.dependency))
     }
     return all
   }

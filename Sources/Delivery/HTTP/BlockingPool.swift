@@ -1,4 +1,5 @@
 import Foundation
+import Scheduler
 
 /// Threads of their own for blocking work (libcurl's easy interface), so
 /// async code can wait for a call without holding a thread of the Swift
@@ -38,4 +39,15 @@ public final class BlockingPool: @unchecked Sendable {
 
   /// The shared pool for outgoing HTTP (32 threads: calls in flight at once).
   public static let http = BlockingPool(threads: 32, name: "opsdeck.http")
+}
+
+/// A job handler whose work blocks (libcurl's easy calls): it runs on the
+/// HTTP pool's threads, not on the Swift concurrency pool.
+public struct BlockingHandler: JobHandler {
+  let body: @Sendable (JobContext) throws -> String?
+  public init(_ body: @escaping @Sendable (JobContext) throws -> String?) { self.body = body }
+  public func run(_ context: JobContext) async throws -> String? {
+    let body = self.body
+    return try await BlockingPool.http.run { try body(context) }
+  }
 }

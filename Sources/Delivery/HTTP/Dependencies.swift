@@ -11,6 +11,8 @@ public struct DependencySettings: Sendable, Equatable {
   public var expectStatus = 200
   /// A healthy answer's body contains this.
   public var bodyContains: String? = nil
+  /// A health check slower than this reads `slow` (nil: the breaker's slow-call duration only).
+  public var latencyBudgetMilliseconds: Int64? = nil
   public var timeouts = HTTPTimeouts()
   public var breaker = BreakerSettings()
 
@@ -101,7 +103,11 @@ public final class Dependencies: Sendable {
       problem = error.message
     }
     let latency = Int64((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
-    let outcome = try registry.record(permit, problem.map { .failure($0) } ?? .success)
+    var outcome = try registry.record(permit, problem.map { .failure($0) } ?? .success)
+    if outcome == "ok", let budget = dependency.latencyBudgetMilliseconds, latency > budget {
+      outcome = "slow"
+      problem = "\(name): \(latency) ms, over the \(Duration.milliseconds(budget).compactText) budget"
+    }
     return CallReport(
       outcome: outcome, state: registry.state(name) ?? .closed, latencyMilliseconds: latency, status: status,
       error: problem)

@@ -51,6 +51,17 @@ enum ConfigChecks {
         }
       }
     }
+    let fx = table.table("fx")
+    if let pattern = fx.string("cron") {
+      do {
+        _ = try CronExpression(parsing: pattern)
+        _ = try Schedules.timeZone(fx.string("tz") ?? "UTC")
+      } catch let error as CronSyntaxError {
+        problems.append(Problem(path: ["fx", "cron"], message: error.description))
+      } catch {
+        problems.append(Problem(path: ["fx", "tz"], message: "\(error)"))
+      }
+    }
     if let backoff = table.table("webhooks").string("backoff") {
       do {
         _ = try Backoff(parsing: backoff)

@@ -236,8 +236,10 @@ private struct Validator {
         return nil
       }
     case .url(let schemes):
+      // file:// names a path (no host); every other scheme needs a host.
       guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
-        schemes.contains(scheme), let host = components.host, !host.isEmpty
+        schemes.contains(scheme),
+        scheme == "file" ? !components.path.isEmpty : !(components.host ?? "").isEmpty
       else {
         fail(path, "expected \(kind.expectation), got \"\(Redaction.url(value))\"")
         return nil

@@ -199,6 +199,9 @@ public enum ConfigSchema {
           "expect_status", .integer(100...599), default: .integer(200), doc: "The status a healthy answer has."),
         ConfigKey("body_contains", .string, default: nil, doc: "Text a healthy answer's body contains."),
         ConfigKey(
+          "latency_budget", .duration, default: nil, doc: "A health check slower than this is reported as slow.",
+          example: "\"500ms\""),
+        ConfigKey(
           "connect_timeout", .duration, default: .duration(.seconds(2)),
           doc: "The longest wait for a connection (CURLOPT_CONNECTTIMEOUT_MS)."),
         ConfigKey(
@@ -247,6 +250,29 @@ public enum ConfigSchema {
               "record_client_errors", .boolean, default: .boolean(false),
               doc: "Count HTTP 4xx answers other than 408 and 429 as failures (by default they are the caller's)."),
           ]),
+      ]),
+    .section(
+      "fx", doc: "Daily FX rates: `fx.sync` fetches them (through the `fx` dependency's breaker) when url is set.",
+      [
+        ConfigKey(
+          "url", .url(schemes: ["https", "http", "file"]), default: nil,
+          doc: "The feed: the ECB's daily XML, a JSON {base, date, rates}, or a file:// path.",
+          example: "\"https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml\""),
+        ConfigKey("format", .choice(["ecb", "json"]), default: .string("ecb"), doc: "The feed's format."),
+        ConfigKey(
+          "cron", .string, default: .string("30 16 * * 1-5"),
+          doc: "When the `fx.sync` schedule runs (the ECB publishes around 16:00 CET on working days)."),
+        ConfigKey("tz", .string, default: .string("Europe/Berlin"), doc: "The time zone of cron."),
+        ConfigKey(
+          "stale_after", .duration, default: .duration(.seconds(96 * 3600)),
+          doc: "Rates whose date is older than this are flagged stale (96h spans a long weekend)."),
+      ]),
+    .section(
+      "health", doc: "Health checks: `health.check` probes every dependency with a url, through its breaker.",
+      [
+        ConfigKey(
+          "every", .duration, default: .duration(.seconds(60)),
+          doc: "How often the `health.check` schedule runs (when a dependency has a url).")
       ]),
     .section(
       "webhooks", doc: "Outgoing webhooks: how `webhook.deliver` jobs retry, and when an endpoint is switched off.",

@@ -20,6 +20,11 @@ public struct OpsDeckConfig: Sendable {
   public let dependencies: [DependencySettings]
   /// `[webhooks]` (the backoff was checked by ``ConfigChecks``).
   public let webhooks: WebhookSettings
+  public let fx: FXSettings
+  /// `[fx]`'s schedule: cron and zone.
+  public let fxCron: (pattern: String, tz: String)
+  /// `[health] every`.
+  public let healthEvery: Duration
   public let schedules: [ScheduleSettings]
 
   public struct DatabaseSettings: Sendable {
@@ -116,6 +121,14 @@ public struct OpsDeckConfig: Sendable {
     self.dependencies = table.namedTables("dependencies").map { entry in
       Self.dependency(entry.name, entry.table)
     }
+    let fxTable = table.table("fx")
+    var fx = FXSettings()
+    fx.url = fxTable.string("url")
+    fx.format = FXSettings.Format(rawValue: fxTable.string("format") ?? "ecb") ?? .ecb
+    fx.staleAfterMilliseconds = fxTable.duration("stale_after")?.milliseconds ?? fx.staleAfterMilliseconds
+    self.fx = fx
+    self.fxCron = (fxTable.string("cron") ?? "30 16 * * 1-5", fxTable.string("tz") ?? "Europe/Berlin")
+    self.healthEvery = table.table("health").duration("every") ?? .seconds(60)
     let hooks = table.table("webhooks")
     var webhooks = WebhookSettings()
     webhooks.queue = hooks.string("queue") ?? webhooks.queue
@@ -146,6 +159,7 @@ public struct OpsDeckConfig: Sendable {
     var dependency = DependencySettings(name: name, url: table.string("url"))
     dependency.expectStatus = table.integer("expect_status") ?? 200
     dependency.bodyContains = table.string("body_contains")
+    dependency.latencyBudgetMilliseconds = table.duration("latency_budget")?.milliseconds
     dependency.timeouts.connectMilliseconds = table.duration("connect_timeout")?.milliseconds ?? 2_000
     dependency.timeouts.totalMilliseconds = table.duration("timeout")?.milliseconds ?? 10_000
     dependency.timeouts.lowSpeedBytesPerSecond = table.integer("low_speed_limit") ?? 0

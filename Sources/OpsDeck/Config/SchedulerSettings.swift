@@ -22,16 +22,30 @@ extension Runtime {
 
   /// The schedules the config defines, checked by the loader.
   public func scheduleSpecs() throws -> [ScheduleSpec] {
-    try config.schedules.map { entry in
-      let repeats: Repeat
-      if let cron = entry.cron {
-        repeats = .cron(try CronExpression(parsing: cron), timeZone: entry.tz ?? "UTC")
-      } else {
-        repeats = .every(milliseconds: entry.every?.milliseconds ?? 0)
-      }
-      return ScheduleSpec(
-        id: entry.id, queue: entry.queue, name: entry.name, repeats: repeats, data: entry.data, limit: entry.limit)
+    var engines: [ScheduleSpec] = []
+    if config.fx.url != nil {
+      engines.append(
+        ScheduleSpec(
+          id: FXRates.jobName, queue: "fx", name: FXRates.jobName,
+          repeats: .cron(try CronExpression(parsing: config.fxCron.pattern), timeZone: config.fxCron.tz)))
     }
+    if dependencySettings.contains(where: { $0.url != nil }) {
+      engines.append(
+        ScheduleSpec(
+          id: HealthChecks.jobName, queue: "health", name: HealthChecks.jobName,
+          repeats: .every(milliseconds: max(1_000, config.healthEvery.milliseconds))))
+    }
+    return engines
+      + (try config.schedules.map { entry in
+        let repeats: Repeat
+        if let cron = entry.cron {
+          repeats = .cron(try CronExpression(parsing: cron), timeZone: entry.tz ?? "UTC")
+        } else {
+          repeats = .every(milliseconds: entry.every?.milliseconds ?? 0)
+        }
+        return ScheduleSpec(
+          id: entry.id, queue: entry.queue, name: entry.name, repeats: repeats, data: entry.data, limit: entry.limit)
+      })
   }
 
   /// Makes the database match the config: queue rate limits, and the
@@ -46,10 +60,25 @@ extension Runtime {
   /// The handlers this binary knows, by job name: the built-ins, and the
   /// engines' own (`webhook.deliver`) working on `jobs`' database.
   public func handlers(_ jobs: JobStore) -> HandlerRegistry {
+    let dependencies = Dependencies(
+      store: jobs.store, clock: clock, settings: dependencySettings, actor: jobs.actor)
     let webhooks = Webhooks(
       jobs: jobs, registry: BreakerRegistry(store: jobs.store, clock: clock, settings: [:], actor: jobs.actor),
       settings: config.webhooks)
-    return HandlerRegistry.builtIn.adding([Webhooks.jobName: WebhookDeliverHandler(webhooks: webhooks)])
+    let fx = FXRates(store: jobs.store, clock: clock, settings: config.fx, dependencies: dependencies)
+    let health = HealthChecks(dependencies: dependencies, store: jobs.store, clock: clock)
+    return HandlerRegistry.builtIn.adding([
+      Webhooks.jobName: WebhookDeliverHandler(webhooks: webhooks),
+      FXRates.jobName: BlockingHandler { _ in
+        let set = try fx.sync()
+        return "stored \(set.rates.count) rates for \(set.date)"
+      },
+      HealthChecks.jobName: BlockingHandler { _ in
+        let results = try health.run()
+        let bad = results.filter { $0.report.outcome != "ok" }.map(\.name)
+        return bad.isEmpty ? "\(results.count) healthy" : "not healthy: " + bad.joined(separator: ", ")
+      },
+    ])
   }
 
   /// The configured log level.
