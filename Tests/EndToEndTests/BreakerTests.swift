@@ -3,7 +3,7 @@ import Testing
 
 /// Breakers against a real HTTP server on 127.0.0.1, through the real binary.
 @Suite struct BreakerTests {
-  func prepared(timeout: String = "2s") throws -> (Workspace, HTTPReceiver, [String]) {
+  func prepared(timeout: String = "2s", extra: String = "") throws -> (Workspace, HTTPReceiver, [String]) {
     let workspace = try Workspace()
     let receiver = try HTTPReceiver(in: workspace)
     try workspace.write(
@@ -12,6 +12,7 @@ import Testing
       [dependencies.fx]
       url = "\(receiver.base)/health"
       timeout = "\(timeout)"
+      \(extra)
       [dependencies.fx.breaker]
       window_size = 4
       minimum_calls = 4
@@ -67,6 +68,16 @@ import Testing
     #expect(call["outcome"] as? String == "failed")
     #expect(call["error"] as? String == "fx: no complete answer within 300ms (timeout)")
     #expect((call["latency_ms"] as? Int ?? 0) >= 300)
+  }
+
+  @Test func aTransferSlowerThanTheLowSpeedLimitIsAborted() throws {
+    let (workspace, receiver, base) = try prepared(
+      timeout: "20s", extra: "low_speed_limit = 1000\nlow_speed_time = \"1s\"")
+    try receiver.answer("stall")
+    let started = Date()
+    let slow = try workspace.opsdeck(base + ["probe", "fx", "--json"])
+    #expect(Date().timeIntervalSince(started) < 5)
+    #expect(try calls(slow).first?["error"] as? String == "fx: slower than 1000 bytes/s for 1s (low_speed_limit)")
   }
 
   @Test func aForceOpenByHandRejectsEverywhereAndNamesWhoDidIt() throws {
