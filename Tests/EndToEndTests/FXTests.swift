@@ -17,14 +17,6 @@ import Testing
     </gesmes:Envelope>
     """
 
-  func prepared(_ fx: String) throws -> (Workspace, [String]) {
-    let workspace = try Workspace()
-    try workspace.write("ops.toml", fx)
-    let base = ["--db", workspace.path("ops.db"), "--config", workspace.path("ops.toml")]
-    #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
-    return (workspace, base)
-  }
-
   func rates(_ outcome: Outcome) throws -> [[String: Any]] {
     try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]] ?? []
   }

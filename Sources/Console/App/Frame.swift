@@ -83,6 +83,26 @@ public enum Frame {
   }
 }
 
+/// The top of a table pane: its title, then either the snapshot to draw
+/// from, or "loading…" or the pane's note for an empty list drawn instead.
+enum PaneTop {
+  static func begin(
+    _ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, title: String, theme: Theme,
+    empty: String, isEmpty: (ConsoleSnapshot) -> Bool
+  ) -> ConsoleSnapshot? {
+    buffer.put(title, x: area.x + 1, y: area.y + 1, style: theme.title)
+    guard let snapshot = state.snapshot else {
+      buffer.put("loading…", x: area.x + 1, y: area.y + 3, style: theme.dim)
+      return nil
+    }
+    if isEmpty(snapshot) {
+      buffer.put(empty, x: area.x + 1, y: area.y + 3, style: theme.dim, limit: area.width - 2)
+      return nil
+    }
+    return snapshot
+  }
+}
+
 /// A rectangle of the screen given to a pane.
 public struct Area: Sendable {
   public var x: Int

@@ -22,17 +22,11 @@ enum BreakersPane {
   }
 
   static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, now: Date, theme: Theme) {
-    buffer.put("Circuit breakers", x: area.x + 1, y: area.y + 1, style: theme.title)
-    guard let snapshot = state.snapshot else {
-      buffer.put("loading…", x: area.x + 1, y: area.y + 3, style: theme.dim)
-      return
-    }
-    if snapshot.breakers.isEmpty {
-      buffer.put(
-        "no dependencies: add [dependencies.NAME] to the configuration", x: area.x + 1, y: area.y + 3,
-        style: theme.dim, limit: area.width - 2)
-      return
-    }
+    guard
+      let snapshot = PaneTop.begin(
+        &buffer, state, area: area, title: "Circuit breakers", theme: theme,
+        empty: "no dependencies: add [dependencies.NAME] to the configuration", isEmpty: { $0.breakers.isEmpty })
+    else { return }
     let nameWidth = max(10, min(18, snapshot.breakers.map { DisplayWidth.of($0.name) }.max() ?? 10))
     let columns: [(String, Int)] = [
       ("NAME", nameWidth), ("STATE", 12), ("FAILURE", 19), ("SLOW", 19), ("REFUSED", 7), ("HALF-OPEN", 9),

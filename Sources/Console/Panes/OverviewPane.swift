@@ -34,16 +34,11 @@ enum OverviewPane {
   }
 
   static func queues(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, theme: Theme) {
-    buffer.put("Queues", x: area.x + 1, y: area.y + 1, style: theme.title)
-    guard let snapshot = state.snapshot else {
-      buffer.put("loading…", x: area.x + 1, y: area.y + 3, style: theme.dim)
-      return
-    }
-    if snapshot.queues.isEmpty {
-      buffer.put(
-        "no queues yet: add a job with `opsdeck jobs add QUEUE NAME`", x: area.x + 1, y: area.y + 3, style: theme.dim)
-      return
-    }
+    guard
+      let snapshot = PaneTop.begin(
+        &buffer, state, area: area, title: "Queues", theme: theme,
+        empty: "no queues yet: add a job with `opsdeck jobs add QUEUE NAME`", isEmpty: { $0.queues.isEmpty })
+    else { return }
     let nameWidth = max(12, min(24, snapshot.queues.map { DisplayWidth.of($0.name) }.max() ?? 12))
     let sparkWidth = max(10, min(60, area.width - nameWidth - 63))
     let header =

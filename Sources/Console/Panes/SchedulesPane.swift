@@ -16,17 +16,12 @@ enum SchedulesPane {
   }
 
   static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, now: Date, theme: Theme) {
-    buffer.put("Schedules", x: area.x + 1, y: area.y + 1, style: theme.title)
-    guard let snapshot = state.snapshot else {
-      buffer.put("loading…", x: area.x + 1, y: area.y + 3, style: theme.dim)
-      return
-    }
-    if snapshot.schedules.isEmpty {
-      buffer.put(
-        "no schedules: add one with `opsdeck schedules add` or [[schedules]] in the config", x: area.x + 1,
-        y: area.y + 3, style: theme.dim, limit: area.width - 2)
-      return
-    }
+    guard
+      PaneTop.begin(
+        &buffer, state, area: area, title: "Schedules", theme: theme,
+        empty: "no schedules: add one with `opsdeck schedules add` or [[schedules]] in the config",
+        isEmpty: { $0.schedules.isEmpty }) != nil
+    else { return }
     let schedules = state.visibleSchedules
     let idWidth = max(8, min(20, schedules.map { DisplayWidth.of($0.id) }.max() ?? 8))
     let queueWidth = max(6, min(14, schedules.map { DisplayWidth.of($0.queue) }.max() ?? 6))
