@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what opsdeck needs to build and test, and only what is missing:
-# Debian's -dev packages for the C libraries, tmux for end-to-end tests, and
-# the Python helpers the test receivers use. Safe to run again and again.
+# Debian's -dev packages for the C libraries, tmux and openssl (certificates)
+# for end-to-end tests, and the Python helpers the test receivers use. Safe to
+# run again and again.
 set -euo pipefail
 
-debian_packages=(libncurses-dev libncursesw5-dev libsqlite3-dev libcurl4-openssl-dev tmux)
+debian_packages=(libncurses-dev libncursesw5-dev libsqlite3-dev libcurl4-openssl-dev tmux openssl)
 python_modules=(aiosmtpd)
 
 missing=()

@@ -101,4 +101,30 @@ import Testing
     #expect(refused.status == 1)
     #expect(refused.stderr.hasPrefix("opsdeck: mail: \(transport) answered HTTP 422"))
   }
+
+  /// STARTTLS (required by the server) and smtps://, with the server's
+  /// certificate trusted through ca_file; without it, the certificate is refused.
+  @Test(arguments: [("starttls", "smtp"), ("smtps", "smtps")])
+  func overTLS(_ mode: String, _ scheme: String) throws {
+    let workspace = try Workspace()
+    let server = try SMTPReceiver(in: workspace, credentials: "ana:s3cret", tls: mode)
+    let smtp = """
+      [smtp]
+      url = "\(scheme)://127.0.0.1:\(server.port)"
+      username = "ana"
+      password = "s3cret"
+      from = "ops@example.com"
+      starttls = "required"
+      """
+    try workspace.write("trusting.toml", smtp + "\nca_file = \"\(server.certificate ?? "")\"\n")
+    try workspace.write("default.toml", smtp + "\n")
+    let db = ["--db", workspace.path("ops.db")]
+    #expect(try workspace.opsdeck(db + ["init", "--no-config"]).status == 0)
+    let sent = try workspace.opsdeck(db + ["--config", "trusting.toml", "mail", "test", "zoe@example.com"])
+    #expect(sent.status == 0, "\(sent.stderr)")
+    #expect((try server.message(1)["envelope"] as? [String: Any])?["user"] as? String == "ana")
+    let untrusted = try workspace.opsdeck(db + ["--config", "default.toml", "mail", "test", "zoe@example.com"])
+    #expect(untrusted.status == 1)
+    #expect(untrusted.stderr.hasPrefix("opsdeck: mail: "), "\(untrusted.stderr)")
+  }
 }

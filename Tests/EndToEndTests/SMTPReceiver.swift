@@ -6,17 +6,32 @@ final class SMTPReceiver {
   let process: RunningProcess
   let port: Int
   let directory: URL
+  /// The server's self-signed certificate, when it speaks TLS.
+  let certificate: String?
 
   static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("scripts/test-servers/smtp_receiver.py").path
 
-  init(in workspace: Workspace, credentials: String? = nil) throws {
+  /// `tls`: "starttls" or "smtps" with a certificate made for 127.0.0.1
+  /// (its PEM is `certificate`, for the client to trust).
+  init(in workspace: Workspace, credentials: String? = nil, tls: String? = nil) throws {
     let name = "smtp-\(UUID().uuidString.prefix(6))"
     directory = workspace.url.appendingPathComponent(name)
     let portFile = workspace.path(name + ".port")
-    process = try Programs.start(
-      "/usr/bin/env", ["python3", Self.script, portFile, directory.path] + (credentials.map { [$0] } ?? []),
-      in: workspace.url)
+    var arguments = ["python3", Self.script, portFile, directory.path, credentials ?? ""]
+    if let tls {
+      let key = workspace.path(name + ".key")
+      let made = try Programs.run(
+        "/usr/bin/openssl",
+        [
+          "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", workspace.path(name + ".pem"),
+          "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ], in: workspace.url)
+      guard made.status == 0 else { throw HTTPReceiver.ReceiverFailure() }
+      arguments += [tls, workspace.path(name + ".pem"), key]
+    }
+    certificate = tls == nil ? nil : workspace.path(name + ".pem")
+    process = try Programs.start("/usr/bin/env", arguments, in: workspace.url)
     var port: Int? = nil
     for _ in 0..<1_000 {
       if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let number = Int(text) {

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """An SMTP server for opsdeck's end-to-end tests (aiosmtpd), on 127.0.0.1.
 
-    smtp_receiver.py PORT_FILE OUT_DIR [USER:PASSWORD]
+    smtp_receiver.py PORT_FILE OUT_DIR [USER:PASSWORD] [starttls|smtps CERT KEY]
 
 Writes the port it listens on to PORT_FILE. Each message is saved as
 OUT_DIR/N.eml (the raw message) with OUT_DIR/N.json (the envelope: mail
 from, recipients, the authenticated user). With USER:PASSWORD, AUTH PLAIN and
-LOGIN are offered (without TLS, for the test) and required.
+LOGIN are offered and required. With starttls, STARTTLS is offered and
+required before anything else; with smtps, the connection is TLS from the
+start (CERT and KEY are PEM files).
 """
 import json
 import os
@@ -19,7 +21,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 port_file, out_dir = sys.argv[1], sys.argv[2]
-credentials = sys.argv[3].split(":", 1) if len(sys.argv) > 3 else None
+credentials = sys.argv[3].split(":", 1) if len(sys.argv) > 3 and sys.argv[3] else None
+tls_mode = sys.argv[4] if len(sys.argv) > 6 else None
 os.makedirs(out_dir, exist_ok=True)
 lock = threading.Lock()
 counter = {"n": 0}
@@ -54,6 +57,15 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 kwargs = {}
 if credentials:
     kwargs = dict(authenticator=authenticator, auth_require_tls=False, auth_required=True)
+if tls_mode:
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(sys.argv[5], sys.argv[6])
+    if tls_mode == "starttls":
+        kwargs.update(tls_context=context, require_starttls=True)
+    else:
+        kwargs.update(ssl_context=context)
 # aiosmtpd's controller cannot listen on port 0: take a free port first.
 probe = socket.socket()
 probe.bind(("127.0.0.1", 0))

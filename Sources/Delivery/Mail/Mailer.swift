@@ -25,6 +25,9 @@ public struct MailSettings: Sendable, Equatable {
   public var apiKey = ""
   /// The HTTP API's endpoint (its public one unless set).
   public var apiURL: String? = nil
+  /// A PEM bundle of the CAs the mail server's certificate is checked
+  /// against (a private CA); nil: the system's.
+  public var caFile: String? = nil
   public var timeouts = HTTPTimeouts()
 
   public init() {}
@@ -106,6 +109,9 @@ public struct Mailer: Sendable {
       case .off: tls = Int(CURLUSESSL_NONE.rawValue)
       }
       curl_easy_setopt_long(handle, CURLOPT_USE_SSL, tls)
+      curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+      curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
+      if let caFile = settings.caFile { curl_easy_setopt_string(handle, CURLOPT_CAINFO, caFile) }
       if !settings.username.isEmpty {
         curl_easy_setopt_string(handle, CURLOPT_USERNAME, settings.username)
         curl_easy_setopt_string(handle, CURLOPT_PASSWORD, settings.password)

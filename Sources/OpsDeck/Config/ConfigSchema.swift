@@ -314,6 +314,11 @@ public enum ConfigSchema {
         ConfigKey(
           "timeout", .duration, default: .duration(.seconds(30)), doc: "The longest one message may take to send."),
         ConfigKey(
+          "ca_file", .string, default: nil,
+          doc:
+            "PEM file of the CAs the server's certificate is checked against, for a private CA (default: the system's).",
+          example: "\"/etc/ssl/private-ca.pem\""),
+        ConfigKey(
           "api_key", .secret, default: .string(""), doc: "The Resend or SendGrid API key. Never printed.",
           example: "\"${OPSDECK_MAIL_API_KEY}\""),
         ConfigKey(

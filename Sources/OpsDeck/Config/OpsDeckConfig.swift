@@ -151,6 +151,7 @@ public struct OpsDeckConfig: Sendable {
     mail.timeouts.connectMilliseconds = min(mail.timeouts.totalMilliseconds, 10_000)
     mail.apiKey = smtp.string("api_key") ?? ""
     mail.apiURL = smtp.string("api_url")
+    mail.caFile = smtp.string("ca_file")
     self.smtp = SMTPSettings(
       url: mail.url, username: mail.username, password: mail.password, from: mail.from, mail: mail)
   }
