@@ -107,4 +107,18 @@ import Testing
     #expect(try scalar(workspace.path("ops.db"), "SELECT count(*) FROM health_checks WHERE name = 'api'") >= 1)
     #expect(try receiver.count() >= 1)
   }
+
+  /// The default configuration syncs the ECB's feed on weekdays; `url = ""` turns it off.
+  @Test func theDefaultConfigHasTheFXScheduleAndAnEmptyURLTurnsItOff() throws {
+    let workspace = try Workspace()
+    try workspace.write("default.toml", "")
+    try workspace.write("off.toml", "[fx]\nurl = \"\"\n")
+    let db = ["--db", workspace.path("ops.db")]
+    #expect(try workspace.opsdeck(db + ["init", "--no-config"]).status == 0)
+    let effective = try workspace.opsdeck(db + ["--config", "default.toml", "config", "check"])
+    #expect(effective.stdout.contains(#"url = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml""#))
+    let off = try workspace.opsdeck(db + ["--config", "off.toml", "fx", "sync"])
+    #expect(off.status == 1)
+    #expect(off.stderr == "opsdeck: fx: no feed configured (set [fx] url)\n")
+  }
 }

@@ -236,7 +236,9 @@ private struct Validator {
         return nil
       }
     case .url(let schemes):
-      // file:// names a path (no host); every other scheme needs a host.
+      // "" switches off what the URL is for (fx.sync); file:// names a
+      // path (no host); every other scheme needs a host.
+      if value.isEmpty && path.last == "url" && path.first == "fx" { break }
       guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
         schemes.contains(scheme),
         scheme == "file" ? !components.path.isEmpty : !(components.host ?? "").isEmpty

@@ -252,12 +252,12 @@ public enum ConfigSchema {
           ]),
       ]),
     .section(
-      "fx", doc: "Daily FX rates: `fx.sync` fetches them (through the `fx` dependency's breaker) when url is set.",
+      "fx", doc: "Daily FX rates: the `fx.sync` schedule fetches them through the `fx` dependency's breaker.",
       [
         ConfigKey(
-          "url", .url(schemes: ["https", "http", "file"]), default: nil,
-          doc: "The feed: the ECB's daily XML, a JSON {base, date, rates}, or a file:// path.",
-          example: "\"https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml\""),
+          "url", .url(schemes: ["https", "http", "file"]),
+          default: .string("https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"),
+          doc: "The feed: the ECB's daily XML, a JSON {base, date, rates}, or a file:// path; \"\" turns fx.sync off."),
         ConfigKey("format", .choice(["ecb", "json"]), default: .string("ecb"), doc: "The feed's format."),
         ConfigKey(
           "cron", .string, default: .string("30 16 * * 1-5"),

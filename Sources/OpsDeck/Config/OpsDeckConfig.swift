@@ -123,7 +123,7 @@ public struct OpsDeckConfig: Sendable {
     }
     let fxTable = table.table("fx")
     var fx = FXSettings()
-    fx.url = fxTable.string("url")
+    fx.url = fxTable.string("url").flatMap { $0.isEmpty ? nil : $0 }
     fx.format = FXSettings.Format(rawValue: fxTable.string("format") ?? "ecb") ?? .ecb
     fx.staleAfterMilliseconds = fxTable.duration("stale_after")?.milliseconds ?? fx.staleAfterMilliseconds
     self.fx = fx
