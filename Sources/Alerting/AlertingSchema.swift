@@ -3,5 +3,52 @@ import Storage
 /// The tables Alerting owns. Its migrations are named `alerting.NNN_what`; the
 /// runtime applies them after those of the modules below it.
 public enum AlertingSchema {
-  public static let migrations = Migrations([])
+  public static let migrations = Migrations([
+    Migration("alerting.001_alerts") { db in
+      // One row per alert ever raised; at most one open (not resolved) alert
+      // per fingerprint. `alert_events` is the audit trail: nothing is
+      // deleted by acknowledging or resolving.
+      try db.execute(
+        sql: """
+          CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('critical', 'error', 'warning', 'info')),
+            status TEXT NOT NULL CHECK (status IN ('firing', 'acknowledged', 'resolved')),
+            summary TEXT NOT NULL,
+            description TEXT,
+            runbook_url TEXT,
+            labels TEXT NOT NULL CHECK (json_valid(labels)),
+            source TEXT NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            acknowledged_by TEXT,
+            acknowledged_at INTEGER,
+            resolved_at INTEGER,
+            snoozed_until INTEGER
+          );
+          CREATE UNIQUE INDEX alerts_open_fingerprint ON alerts(fingerprint) WHERE status != 'resolved';
+          CREATE INDEX alerts_status ON alerts(status, severity, first_seen);
+          CREATE TABLE alert_events (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            note TEXT
+          );
+          CREATE INDEX alert_events_alert ON alert_events(alert_id, id);
+          CREATE TABLE silences (
+            id INTEGER PRIMARY KEY,
+            matchers TEXT NOT NULL CHECK (json_valid(matchers)),
+            starts_at INTEGER NOT NULL,
+            ends_at INTEGER NOT NULL,
+            author TEXT NOT NULL,
+            comment TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+          );
+          """)
+    }
+  ])
 }
