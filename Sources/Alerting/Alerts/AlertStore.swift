@@ -77,8 +77,8 @@ public final class AlertStore: Sendable {
           now, summary, new.description, new.runbookURL, (rose ? new.severity : old).rawValue,
           (reopen ? AlertStatus.firing : status).rawValue, reopen, reopen, id,
         ])
-      try Self.event(db, id, now, "repeated", new.source, rose ? "severity rose to \(new.severity.rawValue)" : nil)
-      if reopen { try Self.event(db, id, now, "reopened", new.source, "severity rose while acknowledged") }
+      try Self.event(db, id, now, "repeated", actor, rose ? "severity rose to \(new.severity.rawValue)" : nil)
+      if reopen { try Self.event(db, id, now, "reopened", actor, "severity rose while acknowledged") }
       return (id, false)
     }
     try db.execute(
@@ -91,7 +91,7 @@ public final class AlertStore: Sendable {
         fingerprint, new.severity.rawValue, summary, new.description, new.runbookURL, labels, new.source, now, now,
       ])
     let id = db.lastInsertedRowID
-    try Self.event(db, id, now, "raised", new.source, nil)
+    try Self.event(db, id, now, "raised", actor, "from \(new.source)")
     return (id, true)
   }
 

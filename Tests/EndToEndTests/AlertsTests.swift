@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// The alerts command line, through the real binary.
+@Suite struct AlertsTests {
+  func prepared() throws -> (Workspace, [String]) {
+    let workspace = try Workspace()
+    let base = ["--db", workspace.path("ops.db")]
+    #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
+    return (workspace, base)
+  }
+
+  func json(_ outcome: Outcome) throws -> [[String: Any]] {
+    try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]] ?? []
+  }
+
+  @Test func raiseRepeatAckAndTheTrailNamesTheUser() throws {
+    let (workspace, base) = try prepared()
+    let ana = ["USER": "ana", "SUDO_USER": ""]
+    let raise =
+      base + ["alerts", "raise", "--severity", "critical", "--summary", "backups failed", "--label", "service=db"]
+    #expect(try workspace.opsdeck(raise).stdout == "1\n")
+    #expect(try workspace.opsdeck(raise).stdout == "1\n")
+    #expect(
+      try workspace.opsdeck(base + ["alerts", "raise", "--severity", "warning", "--summary", "disk 85%"]).stdout
+        == "2\n")
+    let listed = try json(try workspace.opsdeck(base + ["alerts", "list", "--json"]))
+    #expect(listed.map { $0["id"] as? Int } == [1, 2])
+    for key in [
+      "id", "fingerprint", "severity", "status", "summary", "labels", "source", "count", "first_seen", "last_seen",
+      "acknowledged_by", "acknowledged_at",
+    ] {
+      #expect(listed.first?.keys.contains(key) == true, "alerts list --json lacks \(key)")
+    }
+    #expect(listed.first?["count"] as? Int == 2)
+    #expect(
+      try workspace.opsdeck(base + ["alerts", "ack", "1", "--note", "on it"], environment: ana).stdout
+        == "acknowledged 1\n")
+    let trail = try json(try workspace.opsdeck(base + ["alerts", "history", "1", "--json"]))
+    #expect(trail.map { $0["kind"] as? String } == ["raised", "repeated", "acknowledged"])
+    #expect(trail.last?["actor"] as? String == "ana")
+    #expect(trail.last?["note"] as? String == "on it")
+    let acked = try json(try workspace.opsdeck(base + ["alerts", "list", "--status", "acknowledged", "--json"]))
+    #expect(acked.first?["acknowledged_by"] as? String == "ana")
+    // All or nothing: 2 can be resolved, 9 does not exist, so neither is.
+    let mixed = try workspace.opsdeck(base + ["alerts", "resolve", "2", "9"])
+    #expect(mixed.status == 2)
+    #expect(mixed.stderr == "opsdeck: no alert 9\n")
+    #expect(try json(try workspace.opsdeck(base + ["alerts", "list", "--status", "firing", "--json"])).count == 1)
+  }
+
+  @Test func silencesAndAnAlertmanagerPayload() throws {
+    let (workspace, base) = try prepared()
+    try workspace.write(
+      "am.json",
+      """
+      {"version": "4", "status": "firing", "receiver": "opsdeck", "groupLabels": {}, "commonLabels": {},
+       "commonAnnotations": {}, "externalURL": "http://am:9093", "someNewField": [1, 2],
+       "alerts": [{"status": "firing", "labels": {"alertname": "HighLatency", "severity": "warning", "service": "api"},
+                   "annotations": {"summary": "p99 over 2s"}, "startsAt": "2026-01-01T00:00:00Z"}]}
+      """)
+    let ingested = try workspace.opsdeck(base + ["alerts", "ingest", "--format", "alertmanager", "am.json"])
+    #expect(ingested.stdout == "1 opened, 0 repeated, 0 resolved\n", "\(ingested.stderr)")
+    let silence = try workspace.opsdeck(
+      base + [
+        "alerts", "silence", "--match", "service=api", "--match", "severity=~warning|info", "--for", "2h",
+        "--comment", "deploy",
+      ])
+    #expect(silence.stdout == "1\n")
+    let silenced = try json(try workspace.opsdeck(base + ["alerts", "list", "--status", "silenced", "--json"]))
+    #expect(silenced.map { $0["summary"] as? String } == ["p99 over 2s"])
+    let silences = try json(try workspace.opsdeck(base + ["alerts", "silences", "--json"]))
+    #expect(silences.first?["state"] as? String == "active")
+    #expect(try workspace.opsdeck(base + ["alerts", "expire-silence", "1"]).status == 0)
+    #expect(try json(try workspace.opsdeck(base + ["alerts", "list", "--status", "silenced", "--json"])).isEmpty)
+    let piped = try workspace.opsdeck(
+      base + ["alerts", "ingest", "--format", "alertmanager", "-"], stdin: "{\"version\": \"3\", \"alerts\": []}")
+    #expect(piped.status == 2)
+    #expect(piped.stderr == "opsdeck: Alertmanager payload version 3: expected 4\n")
+  }
+}
