@@ -1,3 +1,4 @@
+import Alerting
 import Console
 import Foundation
 import GRDB
@@ -30,6 +31,11 @@ print("opsdeck \(Runtime.version) benchmarks")
 if CommandLine.arguments.dropFirst().first == "resilience" {
   try resilienceBench()
   try deliveryBench()
+  try alertingBench()
+  exit(0)
+}
+if CommandLine.arguments.dropFirst().first == "alerting" {
+  try alertingBench()
   exit(0)
 }
 
@@ -457,6 +463,7 @@ consoleInTmux(
 
 try resilienceBench()
 try deliveryBench()
+try alertingBench()
 
 if sink == 42 { print("") }  // keeps the work from being optimised away
 
@@ -587,4 +594,31 @@ func deliveryBench() throws {
   print(
     "1,000 signed webhooks, 16 in flight".padding(toLength: 44, withPad: " ", startingAt: 0)
       + String(format: "  %.2f s (%d delivered, %.0f/s, process start included)", seconds, ok, Double(ok) / seconds))
+}
+
+// MARK: - Alerting
+
+/// Alerts raised with dedup: half new fingerprints, half repeats of them.
+func alertingBench() throws {
+  print("")
+  print("alerting")
+  let path = directory.appendingPathComponent("alerts.db").path
+  let store = try Store.open(path: path, access: .readWrite, create: true)
+  try store.migrate(Runtime.migrations, now: Date(), version: Runtime.version)
+  let alerts = AlertStore(store: store, clock: SystemClock(), actor: "bench")
+  func alert(_ index: Int) -> NewAlert {
+    NewAlert(
+      severity: [.critical, .error, .warning, .info][index % 4], summary: "queue backlog over threshold",
+      labels: ["queue": "q\(index / 2)", "service": "api"], source: "bench")
+  }
+  let single = 10_000
+  try measure("alerts raised one per transaction (dedup)", unit: "alerts", count: single) {
+    for index in 0..<single { try alerts.raise(alert(index)) }
+  }
+  let batched = 100_000
+  try measure("alerts ingested 100 per transaction (dedup)", unit: "alerts", count: batched) {
+    for chunk in 0..<(batched / 100) {
+      try alerts.raise((0..<100).map { alert(single + chunk * 100 + $0) })
+    }
+  }
 }

@@ -25,9 +25,8 @@ public final class AlertStore: Sendable {
   static func event(_ db: GRDB.Database, _ id: Int64, _ at: Int64, _ kind: String, _ actor: String, _ note: String?)
     throws
   {
-    try db.execute(
-      sql: "INSERT INTO alert_events (alert_id, at, kind, actor, note) VALUES (?, ?, ?, ?, ?)",
-      arguments: [id, at, kind, actor, note])
+    try db.cachedStatement(sql: "INSERT INTO alert_events (alert_id, at, kind, actor, note) VALUES (?, ?, ?, ?, ?)")
+      .execute(arguments: [id, at, kind, actor, note])
   }
 
   // MARK: - Raising
@@ -55,9 +54,9 @@ public final class AlertStore: Sendable {
     let summary = new.summary.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !summary.isEmpty else { throw AlertInputError("invalid summary: it is empty") }
     let fingerprint = new.fingerprint
-    let labels = try JSONOutput.string(new.identity)
     if let row = try Row.fetchOne(
-      db, sql: "SELECT id, severity, status FROM alerts WHERE fingerprint = ? AND status != 'resolved'",
+      try db.cachedStatement(
+        sql: "SELECT id, severity, status FROM alerts WHERE fingerprint = ? AND status != 'resolved'"),
       arguments: [fingerprint])
     {
       let id: Int64 = row[0]
@@ -65,14 +64,15 @@ public final class AlertStore: Sendable {
       let status = AlertStatus(rawValue: row[2]) ?? .firing
       let rose = new.severity < old
       let reopen = rose && status == .acknowledged
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           UPDATE alerts SET count = count + 1, last_seen = ?, summary = ?, description = coalesce(?, description),
             runbook_url = coalesce(?, runbook_url), severity = ?, status = ?,
             acknowledged_by = CASE WHEN ? THEN NULL ELSE acknowledged_by END,
             acknowledged_at = CASE WHEN ? THEN NULL ELSE acknowledged_at END
           WHERE id = ?
-          """,
+          """
+      ).execute(
         arguments: [
           now, summary, new.description, new.runbookURL, (rose ? new.severity : old).rawValue,
           (reopen ? AlertStatus.firing : status).rawValue, reopen, reopen, id,
@@ -81,12 +81,14 @@ public final class AlertStore: Sendable {
       if reopen { try Self.event(db, id, now, "reopened", actor, "severity rose while acknowledged") }
       return (id, false)
     }
-    try db.execute(
+    let labels = JSONOutput.object(new.identity)
+    try db.cachedStatement(
       sql: """
         INSERT INTO alerts (fingerprint, severity, status, summary, description, runbook_url, labels, source,
           first_seen, last_seen)
         VALUES (?, ?, 'firing', ?, ?, ?, ?, ?, ?, ?)
-        """,
+        """
+    ).execute(
       arguments: [
         fingerprint, new.severity.rawValue, summary, new.description, new.runbookURL, labels, new.source, now, now,
       ])

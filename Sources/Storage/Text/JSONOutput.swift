@@ -20,3 +20,37 @@ public enum JSONOutput {
     String(decoding: try encoder(pretty: pretty).encode(value), as: UTF8.self)
   }
 }
+
+extension JSONOutput {
+  /// A string-to-string object as compact JSON with sorted keys: what
+  /// `string(_:)` writes for it, without JSONEncoder's cost (label sets on
+  /// hot paths).
+  public static func object(_ members: [String: String]) -> String {
+    var text = "{"
+    for (index, key) in members.keys.sorted().enumerated() {
+      if index > 0 { text += "," }
+      quote(key, into: &text)
+      text += ":"
+      quote(members[key]!, into: &text)
+    }
+    return text + "}"
+  }
+
+  static func quote(_ value: String, into text: inout String) {
+    text += "\""
+    for scalar in value.unicodeScalars {
+      switch scalar {
+      case "\"": text += "\\\""
+      case "\\": text += "\\\\"
+      case "\n": text += "\\n"
+      case "\r": text += "\\r"
+      case "\t": text += "\\t"
+      case _ where scalar.value < 0x20:
+        let hex = String(scalar.value, radix: 16)
+        text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+      default: text.unicodeScalars.append(scalar)
+      }
+    }
+    text += "\""
+  }
+}
