@@ -1,3 +1,4 @@
+import Alerting
 import Console
 import Foundation
 import GRDB
@@ -18,7 +19,8 @@ final class ConsoleFixture {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     store = try Store.open(path: directory.appendingPathComponent("ops.db").path, create: true)
     try store.migrate(
-      StorageSchema.migrations + SchedulerSchema.migrations + ResilienceSchema.migrations, now: clock.now(),
+      StorageSchema.migrations + SchedulerSchema.migrations + ResilienceSchema.migrations
+        + AlertingSchema.migrations, now: clock.now(),
       version: "test")
     jobs = JobStore(store: store, clock: clock, actor: "oncall")
   }
@@ -74,6 +76,27 @@ final class ConsoleFixture {
     clock.advance(by: 30)
     _ = try? registry.acquire("fx-feed")
     try registry.syncAll()
+  }
+
+  /// Two critical, one error, one warning (acknowledged), one info; the
+  /// warning has an escape sequence in its summary.
+  func populateAlerts() throws {
+    let alerts = AlertStore(store: store, clock: clock, actor: "opsdeck")
+    try alerts.raise(
+      NewAlert(severity: .warning, summary: "disk 85% on db1 \u{1B}[2J", labels: ["host": "db1"], source: "watcher"))
+    clock.advance(by: 30)
+    try alerts.raise(
+      NewAlert(severity: .critical, summary: "payments API down", labels: ["service": "payments"], source: "health"))
+    try alerts.raise(NewAlert(severity: .info, summary: "nightly report late", source: "scheduler"))
+    clock.advance(by: 30)
+    try alerts.raise(
+      NewAlert(severity: .error, summary: "webhooks failing for acme", labels: ["endpoint": "3"], source: "delivery"))
+    try alerts.raise(
+      NewAlert(
+        severity: .critical, summary: "bank feed breaker open", labels: ["dependency": "bank"], source: "breakers"))
+    try alerts.raise(
+      NewAlert(severity: .critical, summary: "payments API down", labels: ["service": "payments"], source: "health"))
+    try AlertStore(store: store, clock: clock, actor: "maria").acknowledge([1])
   }
 
   func app(width: Int = 80, height: Int = 24, readOnly: Bool = false, unicode: Bool = true) -> (

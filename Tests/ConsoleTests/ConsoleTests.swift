@@ -1,3 +1,4 @@
+import Alerting
 import Console
 import Foundation
 import Scheduler
@@ -7,12 +8,13 @@ import Testing
 struct ConsoleSnapshotTests {
   func frame(
     _ keys: String = "", width: Int = 80, height: Int = 24, unicode: Bool = true, readOnly: Bool = false,
-    schedules: Bool = false, breakers: Bool = false
+    schedules: Bool = false, breakers: Bool = false, alerts: Bool = false
   ) throws -> String {
     let fixture = try ConsoleFixture()
     try fixture.populate()
     if schedules { try fixture.populateSchedules() }
     if breakers { try fixture.populateBreakers() }
+    if alerts { try fixture.populateAlerts() }
     let (app, terminal) = fixture.app(width: width, height: height, readOnly: readOnly, unicode: unicode)
     terminal.type(keys)
     app.settle()
@@ -40,6 +42,10 @@ struct ConsoleSnapshotTests {
   @Test func overviewWithBreakersAt80x24() throws {
     try assertSnapshot(try frame("", breakers: true), named: "overview-breakers-80x24")
   }
+  @Test func alertsAt120x40() throws {
+    try assertSnapshot(try frame("5j", width: 120, height: 40, alerts: true), named: "alerts-120x40")
+  }
+  @Test func alertsAt80x24() throws { try assertSnapshot(try frame("5", alerts: true), named: "alerts-80x24") }
   @Test func tooSmall() throws { try assertSnapshot(try frame(width: 60, height: 20), named: "too-small") }
   @Test func asciiMode() throws { try assertSnapshot(try frame("2]]]]", unicode: false), named: "jobs-ascii") }
   @Test func helpOverlay() throws { try assertSnapshot(try frame("2?"), named: "help-jobs") }
@@ -199,7 +205,8 @@ struct ConsoleBehaviourTests {
     #expect(app.state.selectedQueue == "webhooks")
     terminal.type(":pane alerts\r")
     app.settle()
-    #expect(app.state.message == "no pane 'alerts' (panes: overview, jobs, schedules, breakers)")
+    #expect(app.state.pane == .alerts)
+    #expect(app.state.message == nil)
     terminal.send(.key(.character(":")), .key(.up), .key(.up), .key(.enter))
     app.settle()
     #expect(app.state.selectedQueue == "webhooks")
@@ -371,6 +378,49 @@ struct ConsoleBehaviourTests {
     app.settle()
     #expect(app.state.pane == .breakers)
     #expect(app.state.selectedBreaker == "fx-feed")
+  }
+
+  /// `a` then Enter acknowledges the current alert (two keys), the trail
+  /// names the user; `u` undoes it; Space marks rows for one ack of several.
+  @Test func alertsAreAcknowledgedInTwoKeysAndUndone() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    try fixture.populateAlerts()
+    let alerts = AlertStore(store: fixture.store, clock: fixture.clock)
+    let (app, terminal) = fixture.app(width: 120, height: 40)
+    terminal.type("5")
+    app.settle()
+    let first = try #require(app.state.currentAlert)
+    #expect(first.severity == .critical && first.summary == "payments API down")
+    terminal.type("a\r")
+    app.settle()
+    #expect(try alerts.alert(first.id).status == .acknowledged)
+    #expect(try alerts.history(first.id).last?.actor == "oncall")
+    #expect(app.state.message == "acknowledged \(first.id) (u undoes)")
+    terminal.type("u")
+    app.settle()
+    #expect(try alerts.alert(first.id).status == .firing)
+    // Marked rows: the two criticals, acknowledged together with a note.
+    terminal.type("g  ")
+    terminal.type("aon it\r")
+    app.settle()
+    let criticals = try alerts.list(severity: .critical)
+    #expect(criticals.allSatisfy { $0.status == .acknowledged })
+    #expect(try alerts.history(criticals[1].id).last?.note == "on it")
+    #expect(app.state.markedAlerts.isEmpty)
+    terminal.type("r")
+    app.settle()
+    guard case .confirm(.resolve) = app.state.overlay else { Issue.record("resolve did not ask"); return }
+    terminal.send(.key(.escape))
+    terminal.type("g")
+    terminal.send(.key(.enter))
+    app.settle()
+    #expect(try #require(terminal.lastFrame).text.contains("acknowledged by oncall"))
+    let (viewer, screen) = fixture.app(readOnly: true)
+    screen.type("5ar u")
+    viewer.settle()
+    #expect(viewer.state.overlay == nil)
+    #expect(!viewer.state.bindings.contains { $0.action == .acknowledgeAlerts })
   }
 
   @Test func theReadmeCarriesTheKeyTables() throws {

@@ -19,6 +19,7 @@ public final class ConsoleApp {
   private let results = Inbox()
   private let details = DetailInbox()
   private let breakerDetails = Slot<BreakerDetail>()
+  private let alertDetails = Slot<AlertDetail>()
   /// Operator actions still running on their threads.
   private let pendingActions = Counter()
   let data: ConsoleDataSource
@@ -49,6 +50,7 @@ public final class ConsoleApp {
     while !stop.isRequested {
       if let snapshot = loader.take() { state.apply(snapshot) }
       if let detail = details.take(), state.overlay == .job(detail.summary.id) { state.jobDetail = detail }
+      if let detail = alertDetails.take(), state.overlay == .alert(detail.alert.id) { state.alertDetail = detail }
       if let detail = breakerDetails.take(), state.overlay == .breaker(detail.name) {
         state.breakerDetail = detail
       }
@@ -66,6 +68,7 @@ public final class ConsoleApp {
       // lands; long ones when nothing is expected.
       let expecting = loader.isBusy || !details.isEmpty || pendingActions.value > 0
       guard let event = terminal.nextEvent(waitingAtMost: expecting ? 5 : 100) else { continue }
+      state.now = clock.now()
       if case .key = event, state.overlay == nil { state.message = nil }
       for effect in state.handle(event) {
         switch effect {
@@ -78,6 +81,13 @@ public final class ConsoleApp {
             let message = perform(action)
             results.append(message)
             pendingActions.add(-1)
+          }
+        case .loadAlert(let id):
+          let data = self.data
+          details.expect()
+          Thread.detachNewThread { [alertDetails, details] in
+            if let detail = try? data.alertDetail(id) { alertDetails.put(detail) }
+            details.put(nil)
           }
         case .loadBreaker(let name):
           let data = self.data
@@ -104,6 +114,7 @@ public final class ConsoleApp {
     if let snapshot = loader.take() { state.apply(snapshot) }
     for _ in 0..<maxTurns {
       guard let event = terminal.nextEvent(waitingAtMost: 0) else { break }
+      state.now = clock.now()
       for effect in state.handle(event) {
         switch effect {
         case .quit: return
@@ -118,6 +129,8 @@ public final class ConsoleApp {
           state.jobDetail = try? data.job(id)
         case .loadBreaker(let name):
           state.breakerDetail = try? data.breaker(name)
+        case .loadAlert(let id):
+          state.alertDetail = try? data.alertDetail(id)
         }
       }
     }

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Resilience
 import Scheduler
@@ -9,6 +10,7 @@ public enum PaneID: Int, CaseIterable, Sendable {
   case jobs = 2
   case schedules = 3
   case breakers = 4
+  case alerts = 5
 
   public var title: String {
     switch self {
@@ -16,6 +18,7 @@ public enum PaneID: Int, CaseIterable, Sendable {
     case .jobs: return "Jobs"
     case .schedules: return "Schedules"
     case .breakers: return "Breakers"
+    case .alerts: return "Alerts"
     }
   }
 }
@@ -44,6 +47,11 @@ public enum OperatorAction: Sendable, Equatable {
   /// From the add-job form (the form is its confirmation).
   case addJob(queue: String, name: String, data: String, options: JobOptions)
   case breaker(name: String, command: BreakerCommand)
+  case acknowledge(ids: [Int64], note: String?)
+  case unacknowledge(ids: [Int64])
+  case resolve(ids: [Int64])
+
+  static func list(_ ids: [Int64]) -> String { ids.map(String.init).joined(separator: ", ") }
 
   /// The question the confirmation asks, naming the target.
   public var question: String {
@@ -58,6 +66,9 @@ public enum OperatorAction: Sendable, Equatable {
       let back = source == "cli" ? "" : " It comes back when its \(source) is loaded again."
       return "Remove schedule \(id) and its pending job?\(back)"
     case .addJob(let queue, let name, _, _): return "Add job \(name) to \(queue)?"
+    case .acknowledge(let ids, _): return "Acknowledge alert\(ids.count == 1 ? "" : "s") \(Self.list(ids))?"
+    case .unacknowledge(let ids): return "Undo the ack of alert\(ids.count == 1 ? "" : "s") \(Self.list(ids))?"
+    case .resolve(let ids): return "Resolve alert\(ids.count == 1 ? "" : "s") \(Self.list(ids))?"
     case .breaker(let name, let command):
       switch command {
       case .forceOpen: return "Force breaker \(name) open? Every process stops calling \(name)."
@@ -79,19 +90,24 @@ public enum Effect: Sendable, Equatable {
   case loadJob(String)
   /// Read a breaker's history and recent calls for its view.
   case loadBreaker(String)
+  /// Read an alert and its audit trail for its view.
+  case loadAlert(Int64)
 }
 
 /// Everything on screen, as a value: events in, effects out. Rendering is
 /// a pure function of it (see ``Frame``).
 public struct ConsoleState: Sendable {
   /// Which list keys move (and `/` filters).
-  public enum Focus: Sendable { case queues, jobs, schedules }
+  public enum Focus: Sendable { case queues, jobs, schedules, alerts }
   public enum Overlay: Sendable, Equatable {
     case help
     case confirm(OperatorAction)
     case job(String)
     case addJob(JobForm)
     case breaker(String)
+    case alert(Int64)
+    /// `a`: the optional note of an acknowledgement, Enter sends it.
+    case ackNote(ids: [Int64], note: String)
   }
 
   public var width: Int
@@ -114,6 +130,17 @@ public struct ConsoleState: Sendable {
   /// The Breakers pane's selection, by dependency name, and the open detail.
   public var selectedBreaker: String? = nil
   public var breakerDetail: BreakerDetail? = nil
+  /// The Alerts pane: selection by id, marked rows, severity filter, the
+  /// open detail, and the last ack (for `u`, a few seconds long).
+  public var selectedAlert: Int64? = nil
+  public var markedAlerts: Set<Int64> = []
+  public var alertSeverity: Severity? = nil
+  public var alertDetail: AlertDetail? = nil
+  public var lastAck: (ids: [Int64], at: Date)? = nil
+  /// How long `u` can undo an acknowledgement.
+  public static let undoWindow: TimeInterval = 10
+  /// The time, as the app loop last read it.
+  public var now = Date()
   /// The job whose view is open, read in full.
   public var jobDetail: JobDetail? = nil
   /// `/`: the text the focused list is filtered by, and which list.
@@ -171,6 +198,26 @@ public struct ConsoleState: Sendable {
     }
   }
 
+  /// The alerts shown: open ones, of the severity filter, matching `/`.
+  public var visibleAlerts: [Alert] {
+    var alerts = snapshot?.alerts ?? []
+    if let severity = alertSeverity { alerts = alerts.filter { $0.severity == severity } }
+    guard let filter, !filter.isEmpty, filterTarget == .alerts else { return alerts }
+    return alerts.filter {
+      $0.summary.localizedCaseInsensitiveContains(filter) || $0.source.localizedCaseInsensitiveContains(filter)
+        || $0.labels.values.contains { $0.localizedCaseInsensitiveContains(filter) }
+    }
+  }
+
+  public var currentAlert: Alert? { visibleAlerts.first { $0.id == selectedAlert } }
+
+  /// Marked alerts, or the current one.
+  var alertTargets: [Int64] {
+    let marked = visibleAlerts.map(\.id).filter { markedAlerts.contains($0) }
+    if !marked.isEmpty { return marked }
+    return currentAlert.map { [$0.id] } ?? []
+  }
+
   public var currentBreaker: BreakerStatus? {
     snapshot?.breakers.first { $0.name == selectedBreaker }
   }
@@ -213,6 +260,7 @@ public struct ConsoleState: Sendable {
     case .jobs: return Keymap.global + Keymap.jobs(readOnly: user.readOnly)
     case .schedules: return Keymap.global + Keymap.schedules(readOnly: user.readOnly)
     case .breakers: return Keymap.global + Keymap.breakers(readOnly: user.readOnly)
+    case .alerts: return Keymap.global + Keymap.alerts(readOnly: user.readOnly)
     }
   }
 
@@ -240,6 +288,9 @@ public struct ConsoleState: Sendable {
     } else if selectedJob == nil {
       selectedJob = snapshot.jobs.first?.id
     }
+    let alerts = visibleAlerts
+    if selectedAlert == nil || !alerts.contains(where: { $0.id == selectedAlert }) { selectedAlert = alerts.first?.id }
+    markedAlerts.formIntersection(snapshot.alerts.map(\.id))
     if selectedBreaker == nil || !snapshot.breakers.contains(where: { $0.name == selectedBreaker }) {
       selectedBreaker = snapshot.breakers.first?.name
     }
@@ -305,7 +356,27 @@ public struct ConsoleState: Sendable {
     }
     if let overlay {
       switch overlay {
-      case .help, .job, .breaker:
+      case .ackNote(let ids, var note):
+        switch key {
+        case .character(let character):
+          note.append(character)
+          self.overlay = .ackNote(ids: ids, note: note)
+        case .backspace:
+          if !note.isEmpty { note.removeLast() }
+          self.overlay = .ackNote(ids: ids, note: note)
+        case .enter:
+          self.overlay = nil
+          markedAlerts.subtract(ids)
+          lastAck = (ids, now)
+          message = "acknowledging…"
+          return [.perform(.acknowledge(ids: ids, note: note.isEmpty ? nil : note))]
+        case .escape:
+          self.overlay = nil
+          message = "cancelled"
+        default: break
+        }
+        return []
+      case .help, .job, .breaker, .alert:
         if key == .escape || key == .character("q") || key == .character("?") || key == .enter { self.overlay = nil }
         return []
       case .addJob(var form):
@@ -368,7 +439,12 @@ public struct ConsoleState: Sendable {
     case .nextState: stepState(1)
     case .previousState: stepState(-1)
     case .open:
-      if pane == .breakers {
+      if pane == .alerts {
+        guard let alert = selectedAlert else { return [] }
+        overlay = .alert(alert)
+        alertDetail = nil
+        return [.loadAlert(alert)]
+      } else if pane == .breakers {
         guard let breaker = selectedBreaker else { return [] }
         overlay = .breaker(breaker)
         breakerDetail = nil
@@ -400,7 +476,9 @@ public struct ConsoleState: Sendable {
       commandLine = ConsoleCommandLine()
       message = nil
     case .filter:
-      filterTarget = pane == .schedules ? .schedules : pane == .jobs && focus == .jobs ? .jobs : .queues
+      filterTarget =
+        pane == .alerts
+        ? .alerts : pane == .schedules ? .schedules : pane == .jobs && focus == .jobs ? .jobs : .queues
       filter = ""
       editingFilter = true
     case .retry:
@@ -433,6 +511,33 @@ public struct ConsoleState: Sendable {
       }
     case .addJob:
       overlay = .addJob(JobForm(queue: selectedQueue ?? ""))
+    case .markAlert:
+      if let id = selectedAlert {
+        if markedAlerts.contains(id) { markedAlerts.remove(id) } else { markedAlerts.insert(id) }
+        move(by: 1)
+      }
+    case .acknowledgeAlerts:
+      let ids = alertTargets.filter { id in visibleAlerts.first { $0.id == id }?.status == .firing }
+      if ids.isEmpty {
+        message = "nothing firing to acknowledge here"
+      } else {
+        overlay = .ackNote(ids: ids, note: "")
+      }
+    case .undoAck:
+      if let last = lastAck, now.timeIntervalSince(last.at) <= Self.undoWindow {
+        lastAck = nil
+        message = "undoing…"
+        return [.perform(.unacknowledge(ids: last.ids))]
+      }
+      message = "nothing to undo (an ack can be undone for \(Int(Self.undoWindow)) s)"
+    case .resolveAlerts:
+      let ids = alertTargets
+      if !ids.isEmpty { overlay = .confirm(.resolve(ids: ids)) }
+    case .cycleSeverity:
+      let all: [Severity?] = [nil] + Severity.allCases
+      let index = all.firstIndex(of: alertSeverity) ?? 0
+      alertSeverity = all[(index + 1) % all.count]
+      message = "showing \(alertSeverity?.rawValue ?? "every severity")"
     case .breaker(let command):
       if let breaker = currentBreaker {
         if command != .reset, breaker.state == command.resultingState {
@@ -470,6 +575,8 @@ public struct ConsoleState: Sendable {
       case .overview:
         let row = y - 5
         if row >= 0 && row < visibleQueues.count { overviewRow = row }
+      case .alerts:
+        if let id = AlertsPane.alert(atRow: y, self) { selectedAlert = id }
       case .breakers:
         let row = y - BreakersPane.firstRow
         if row >= 0 && row < snapshot.breakers.count { selectedBreaker = snapshot.breakers[row].name }
@@ -544,6 +651,13 @@ public struct ConsoleState: Sendable {
       overviewRow = clamp(overviewRow.addingReportingOverflow(step).partialValue, rows)
       return
     }
+    if pane == .alerts {
+      let ids = visibleAlerts.map(\.id)
+      guard !ids.isEmpty else { return }
+      let index = ids.firstIndex(of: selectedAlert ?? -1) ?? 0
+      selectedAlert = ids[clamp(index.addingReportingOverflow(step).partialValue, ids.count)]
+      return
+    }
     if pane == .breakers {
       let names = snapshot?.breakers.map(\.name) ?? []
       guard !names.isEmpty else { return }
@@ -552,6 +666,7 @@ public struct ConsoleState: Sendable {
       return
     }
     switch pane == .schedules ? .schedules : focus {
+    case .alerts: return
     case .schedules:
       let ids = visibleSchedules.map(\.id)
       guard !ids.isEmpty else { return }

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Scheduler
 import Storage
@@ -27,6 +28,7 @@ public enum Frame {
     case .jobs: JobsPane.render(&buffer, state, area: body, now: now, theme: theme)
     case .schedules: SchedulesPane.render(&buffer, state, area: body, now: now, theme: theme)
     case .breakers: BreakersPane.render(&buffer, state, area: body, now: now, theme: theme)
+    case .alerts: AlertsPane.render(&buffer, state, area: body, now: now, theme: theme)
     }
     if let line = state.commandLine {
       buffer.put(":" + line.text + "_", x: 1, y: state.height - 2, style: theme.footerKey, limit: state.width - 2)
@@ -47,6 +49,8 @@ public enum Frame {
     case .job(let id): JobOverlay.render(&buffer, state, jobID: id, now: now, theme: theme)
     case .addJob(let form): JobFormOverlay.render(&buffer, form, theme: theme)
     case .breaker(let name): BreakerOverlay.render(&buffer, state, name: name, now: now, theme: theme)
+    case .alert(let id): AlertOverlay.render(&buffer, state, id: id, now: now, theme: theme)
+    case .ackNote(let ids, let note): AckNoteOverlay.render(&buffer, ids: ids, note: note, theme: theme)
     case nil: break
     }
     return buffer
@@ -60,6 +64,16 @@ public enum Frame {
     let left = " opsdeck  \(state.databaseName)  \(state.user.name) (\(role))  updates: \(live)"
     buffer.put(left, x: 0, y: 0, style: theme.header, limit: state.width - DisplayWidth.of(clock) - 2)
     buffer.put(clock + " ", x: state.width - DisplayWidth.of(clock) - 1, y: 0, style: theme.header)
+    // Firing alerts by severity, on every pane, left of the clock.
+    let firing = state.snapshot?.firing ?? [:]
+    var x = state.width - DisplayWidth.of(clock) - 2
+    for severity in Severity.allCases.reversed() {
+      guard let count = firing[severity], count > 0 else { continue }
+      let text = " \(count) \(severity.rawValue) "
+      x -= DisplayWidth.of(text) + 1
+      if x <= DisplayWidth.of(left) { break }
+      buffer.put(text, x: x, y: 0, style: theme.alert(severity.rawValue))
+    }
   }
 
   static func tabs(_ buffer: inout ScreenBuffer, _ state: ConsoleState, theme: Theme) {

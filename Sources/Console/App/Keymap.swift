@@ -7,6 +7,7 @@ public enum Action: Hashable, Sendable {
   case nextState, previousState, open, back
   case retry, remove, promote, toggleQueuePause, retryAllFailed, addJob
   case breaker(BreakerCommand)
+  case markAlert, acknowledgeAlerts, undoAck, resolveAlerts, cycleSeverity
   case filter, command
 }
 
@@ -42,6 +43,7 @@ public enum Keymap {
     KeyBinding(.character("2"), .pane(2), "Jobs"),
     KeyBinding(.character("3"), .pane(3), "Schedules"),
     KeyBinding(.character("4"), .pane(4), "Breakers"),
+    KeyBinding(.character("5"), .pane(5), "Alerts"),
     KeyBinding(.control("r"), .refresh, "reload now"),
     KeyBinding(.character("Z"), .togglePause, "pause live updates"),
     KeyBinding(.character(":"), .command, "command line (Tab completes)"),
@@ -100,6 +102,20 @@ public enum Keymap {
     return navigation + [KeyBinding(.enter, .open, "history and calls", footer: true)] + (readOnly ? [] : acting)
   }
 
+  public static func alerts(readOnly: Bool) -> [KeyBinding] {
+    let viewing: [KeyBinding] = [
+      KeyBinding(.enter, .open, "labels, trail", footer: true),
+      KeyBinding(.character("f"), .cycleSeverity, "severity filter", footer: true),
+    ]
+    let acting: [KeyBinding] = [
+      KeyBinding(.character(" "), .markAlert, "mark"),
+      KeyBinding(.character("a"), .acknowledgeAlerts, "acknowledge (marked or current; Enter)", footer: true),
+      KeyBinding(.character("u"), .undoAck, "undo the last ack (for 10 s)"),
+      KeyBinding(.character("r"), .resolveAlerts, "resolve", dangerous: true, footer: true),
+    ]
+    return navigation + viewing + (readOnly ? [] : acting)
+  }
+
   public static let overview: [KeyBinding] =
     navigation + [
       KeyBinding(.enter, .open, "open in its pane", footer: true)
@@ -123,6 +139,7 @@ extension Keymap {
     return [
       table("Everywhere", global), table("Overview", overview), table("Jobs", jobs(readOnly: false)),
       table("Schedules", schedules(readOnly: false)), table("Breakers", breakers(readOnly: false)),
+      table("Alerts", alerts(readOnly: false)),
     ].joined(separator: "\n\n") + "\n"
   }
 }

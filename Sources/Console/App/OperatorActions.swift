@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Resilience
 import Scheduler
@@ -30,6 +31,16 @@ extension OperatorAction {
         let added = try jobs.add(queue: queue, name: name, data: data, options: options)
         if added.created { try jobs.recordAudit("job.add", "job:\(added.id)", "\(name) to \(queue)") }
         return added.created ? "added job \(added.id) to \(queue)" : "job \(added.id) already exists"
+      case .acknowledge(let ids, let note):
+        try AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor).acknowledge(ids, note: note)
+        return "acknowledged \(Self.list(ids)) (u undoes)"
+      case .unacknowledge(let ids):
+        let alerts = AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor)
+        for id in ids { try alerts.unacknowledge(id) }
+        return "\(Self.list(ids)) firing again"
+      case .resolve(let ids):
+        try AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor).resolve(ids)
+        return "resolved \(Self.list(ids))"
       case .breaker(let name, let command):
         let transition = try BreakerAdmin.apply(
           command, to: name, store: jobs.store, at: jobs.clock.now(), actor: jobs.actor)

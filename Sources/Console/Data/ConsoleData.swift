@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Resilience
 import Scheduler
@@ -41,11 +42,13 @@ public struct ConsoleSnapshot: Sendable, Equatable {
   /// Every configured breaker's shared state, and its settings (thresholds).
   public var breakers: [BreakerStatus]
   public var breakerSettings: [String: BreakerSettings]
+  /// Open alerts, most severe and oldest first.
+  public var alerts: [Alert]
 
   public init(
     loadedAt: Date, request: ConsoleRequest, queues: [QueueStatus], throughput: [String: [Int]],
     failedLastHour: [String: Int], jobs: [JobSummary], keys: [JobSortKey] = [], schedules: [ScheduleInfo] = [],
-    breakers: [BreakerStatus] = [], breakerSettings: [String: BreakerSettings] = [:]
+    breakers: [BreakerStatus] = [], breakerSettings: [String: BreakerSettings] = [:], alerts: [Alert] = []
   ) {
     self.loadedAt = loadedAt
     self.request = request
@@ -57,6 +60,14 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     self.schedules = schedules
     self.breakers = breakers
     self.breakerSettings = breakerSettings
+    self.alerts = alerts
+  }
+
+  /// Firing (not acknowledged, not silenced) alerts per severity.
+  public var firing: [Severity: Int] {
+    var counts: [Severity: Int] = [:]
+    for alert in alerts where alert.status == .firing && !alert.silenced { counts[alert.severity, default: 0] += 1 }
+    return counts
   }
 
   /// Whether the list goes on before the first loaded job.
@@ -87,6 +98,13 @@ public struct ConsoleDataSource: Sendable {
   public init(jobs: JobStore, breakers: [String: BreakerSettings] = [:]) {
     self.jobs = jobs
     self.breakerSettings = breakers
+  }
+
+  /// Alerts on the same database, changed as the same user.
+  public var alerts: AlertStore { AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor) }
+
+  public func alertDetail(_ id: Int64) throws -> AlertDetail {
+    AlertDetail(alert: try alerts.alert(id), events: try alerts.history(id))
   }
 
   /// A breaker's transitions and recent calls, newest first.
@@ -132,7 +150,7 @@ public struct ConsoleDataSource: Sendable {
       jobs: page.jobs, keys: page.keys, schedules: try Schedules(jobs: jobs).list(),
       breakers: try jobs.store.pool.read { db in
         try BreakerAdmin.statuses(db, names: Array(breakerSettings.keys), now: now)
-      }, breakerSettings: breakerSettings)
+      }, breakerSettings: breakerSettings, alerts: try alerts.list(limit: 2_000))
   }
 }
 
@@ -141,4 +159,10 @@ public struct BreakerDetail: Sendable, Equatable {
   public var name: String
   public var history: [BreakerHistoryEntry]
   public var calls: [BreakerCall]
+}
+
+/// Enter on an alert: everything about it and its audit trail.
+public struct AlertDetail: Sendable, Equatable {
+  public var alert: Alert
+  public var events: [AlertEvent]
 }

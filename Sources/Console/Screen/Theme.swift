@@ -58,6 +58,19 @@ public struct Theme: Sendable {
     }
   }
 
+  /// A severity's colour: red, bright red/magenta, yellow, the default.
+  public func alert(_ severity: String) -> Style {
+    switch severity {
+    case "critical":
+      return pick(
+        Style(foreground: .red, bold: true, reverse: true),
+        Style(foreground: .palette(231), background: .palette(160), bold: true))
+    case "error": return danger
+    case "warning": return warning
+    default: return columnHeader
+    }
+  }
+
   /// A breaker's state word: green when closed, red when open, yellow while trying.
   public func breaker(_ state: String) -> Style {
     switch state {
