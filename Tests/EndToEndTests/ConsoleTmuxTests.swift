@@ -159,6 +159,29 @@ final class TmuxSession {
     #expect(session.waitFor("EXITED 0"))
   }
 
+  /// An on-call engineer acknowledges an alert with two keys; the audit
+  /// row names them.
+  @Test func anAlertIsAcknowledgedWithTwoKeysAndTheTrailNamesTheUser() throws {
+    let (workspace, db, _) = try prepared()
+    let raised = try workspace.opsdeck([
+      "--db", db, "alerts", "raise", "--severity", "critical", "--summary", "payments API down",
+    ])
+    let id = raised.stdout.trimmingCharacters(in: .newlines)
+    let session = try TmuxSession(
+      command: "env SUDO_USER= USER=oncall-ana \(Programs.opsdeck) --db \(db) console --no-engines", in: workspace.url)
+    #expect(session.waitFor("1 critical"), "\(session.screen())")
+    try session.send("5")
+    #expect(session.waitFor("payments API down"))
+    try session.send("a", "Enter")
+    #expect(session.waitFor("acknowledged \(id)"), "\(session.screen())")
+    try session.send("q")
+    #expect(session.waitFor("EXITED 0"))
+    let trail = try workspace.opsdeck(["--db", db, "alerts", "history", id, "--json"])
+    let events = try JSONSerialization.jsonObject(with: Data(trail.stdout.utf8)) as? [[String: Any]] ?? []
+    #expect(events.last?["kind"] as? String == "acknowledged")
+    #expect(events.last?["actor"] as? String == "oncall-ana")
+  }
+
   @Test func withoutATerminalTheConsoleSaysSo() throws {
     let workspace = try Workspace()
     #expect(try workspace.opsdeck(["--db", "x.db", "init", "--no-config"]).status == 0)

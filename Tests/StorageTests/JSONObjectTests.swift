@@ -13,6 +13,14 @@ struct JSONObjectTests {
       #expect(JSONOutput.object(sample) == (try JSONOutput.string(sample)))
       let back = try JSONSerialization.jsonObject(with: Data(JSONOutput.object(sample).utf8)) as? [String: String]
       #expect(back == sample)
+      #expect(JSONOutput.parseObject(JSONOutput.object(sample)) == sample)
     }
+  }
+
+  @Test func theFastReaderFallsBackOrRefuses() {
+    #expect(JSONOutput.parseObject(#"{ "a" : "1" , "b":"\u00e9" }"#) == ["a": "1", "b": "é"])
+    #expect(JSONOutput.parseObject(#"{"a": 1}"#) == nil)
+    #expect(JSONOutput.parseObject("[]") == nil)
+    #expect(JSONOutput.parseObject(#"{"a": "unterminated}"#) == nil)
   }
 }

@@ -188,16 +188,21 @@ public final class AlertStore: Sendable {
 
   // MARK: - Reading
 
+  /// The columns ``alert(_:)`` reads, by position (a name lookup per
+  /// column per row cost more than the rest of a list of open alerts).
+  static let columns = """
+    id, fingerprint, severity, status, summary, description, runbook_url, labels, source, count, first_seen,
+    last_seen, acknowledged_by, acknowledged_at, resolved_at, snoozed_until
+    """
+
   static func alert(_ row: Row) -> Alert {
-    let labels =
-      (try? JSONSerialization.jsonObject(with: Data((row["labels"] as String).utf8))) as? [String: String] ?? [:]
+    let labels = JSONOutput.parseObject(row[7]) ?? [:]
     return Alert(
-      id: row["id"], fingerprint: row["fingerprint"], severity: Severity(rawValue: row["severity"]) ?? .info,
-      status: AlertStatus(rawValue: row["status"]) ?? .firing, summary: row["summary"],
-      description: row["description"], runbookURL: row["runbook_url"], labels: labels, source: row["source"],
-      count: row["count"], firstSeen: date(row["first_seen"]) ?? Date(), lastSeen: date(row["last_seen"]) ?? Date(),
-      acknowledgedBy: row["acknowledged_by"], acknowledgedAt: date(row["acknowledged_at"]),
-      resolvedAt: date(row["resolved_at"]), snoozedUntil: date(row["snoozed_until"]))
+      id: row[0], fingerprint: row[1], severity: Severity(rawValue: row[2]) ?? .info,
+      status: AlertStatus(rawValue: row[3]) ?? .firing, summary: row[4], description: row[5], runbookURL: row[6],
+      labels: labels, source: row[8], count: row[9], firstSeen: date(row[10]) ?? Date(),
+      lastSeen: date(row[11]) ?? Date(), acknowledgedBy: row[12], acknowledgedAt: date(row[13]),
+      resolvedAt: date(row[14]), snoozedUntil: date(row[15]))
   }
 
   /// Alerts, most severe then oldest first. `silenced` lists open alerts a
@@ -208,8 +213,8 @@ public final class AlertStore: Sendable {
       var conditions: [String] = []
       var arguments: [any DatabaseValueConvertible] = []
       switch status {
-      case nil: conditions.append("status != 'resolved'")
-      case "silenced": conditions.append("status != 'resolved'")
+      case nil: conditions.append("status IN ('firing', 'acknowledged')")
+      case "silenced": conditions.append("status IN ('firing', 'acknowledged')")
       case let status?:
         guard AlertStatus(rawValue: status) != nil else {
           throw AlertInputError("invalid status '\(status)': expected firing, acknowledged, resolved or silenced")
@@ -226,7 +231,7 @@ public final class AlertStore: Sendable {
       let rows = try Row.fetchAll(
         db,
         sql: """
-          SELECT * FROM alerts WHERE \(conditions.joined(separator: " AND "))
+          SELECT \(Self.columns) FROM alerts WHERE \(conditions.joined(separator: " AND "))
           ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'error' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END,
             first_seen, id LIMIT ?
           """, arguments: StatementArguments(arguments))
@@ -246,7 +251,7 @@ public final class AlertStore: Sendable {
 
   public func alert(_ id: Int64) throws -> Alert {
     let found = try store.pool.read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert)
+      try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert)
     }
     guard var alert = found else { throw AlertInputError("no alert \(id)") }
     var labels = alert.labels

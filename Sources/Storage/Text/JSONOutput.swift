@@ -54,3 +54,62 @@ extension JSONOutput {
     text += "\""
   }
 }
+
+extension JSONOutput {
+  /// Reads back a flat string-to-string object (what ``object(_:)``
+  /// writes) without JSONSerialization's cost; anything else goes to
+  /// JSONSerialization. Nil when it is not such an object.
+  public static func parseObject(_ text: String) -> [String: String]? {
+    var result: [String: String] = [:]
+    var scalars = text.unicodeScalars[...]
+    func skipSpace() {
+      while let first = scalars.first, first == " " || first == "\n" || first == "\t" || first == "\r" {
+        scalars.removeFirst()
+      }
+    }
+    func string() -> String? {
+      guard scalars.first == "\"" else { return nil }
+      scalars.removeFirst()
+      var value = String.UnicodeScalarView()
+      while let scalar = scalars.popFirst() {
+        switch scalar {
+        case "\"": return String(value)
+        case "\\":
+          guard let escaped = scalars.popFirst() else { return nil }
+          switch escaped {
+          case "\"", "\\", "/": value.append(escaped)
+          case "n": value.append("\n")
+          case "r": value.append("\r")
+          case "t": value.append("\t")
+          default: return nil  // \u and the rest: the slow path
+          }
+        default: value.append(scalar)
+        }
+      }
+      return nil
+    }
+    skipSpace()
+    guard scalars.popFirst() == "{" else { return fallback(text) }
+    skipSpace()
+    if scalars.first == "}" { return [:] }
+    while true {
+      skipSpace()
+      guard let key = string() else { return fallback(text) }
+      skipSpace()
+      guard scalars.popFirst() == ":" else { return fallback(text) }
+      skipSpace()
+      guard let value = string() else { return fallback(text) }
+      result[key] = value
+      skipSpace()
+      switch scalars.popFirst() {
+      case ",": continue
+      case "}": return result
+      default: return fallback(text)
+      }
+    }
+  }
+
+  private static func fallback(_ text: String) -> [String: String]? {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String]
+  }
+}
