@@ -78,4 +78,49 @@ import Testing
     #expect(piped.status == 2)
     #expect(piped.stderr == "opsdeck: Alertmanager payload version 3: expected 4\n")
   }
+
+  /// alerts.watch raises an alert per engine condition and resolves it when
+  /// the condition clears: an open breaker, a queue's backlog.
+  @Test func theEnginesRaiseAndResolveTheirOwnAlerts() throws {
+    let workspace = try Workspace()
+    let receiver = try HTTPReceiver(in: workspace)
+    try workspace.write(
+      "ops.toml",
+      """
+      [alerting]
+      backlog_threshold = 3
+      [dependencies.bank]
+      url = "\(receiver.base)/health"
+      [dependencies.bank.breaker]
+      window_size = 2
+      minimum_calls = 2
+      """)
+    let base = ["--db", workspace.path("ops.db"), "--config", workspace.path("ops.toml")]
+    #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
+    try receiver.answer("500")
+    _ = try workspace.opsdeck(base + ["probe", "bank", "--count", "2"])
+    for _ in 0..<3 { _ = try workspace.opsdeck(base + ["jobs", "add", "reports", "noop"]) }
+    _ = try workspace.opsdeck(base + ["queues", "pause", "reports"])
+    func watch() throws {
+      _ = try workspace.opsdeck(base + ["jobs", "add", "alerts", "alerts.watch"])
+      #expect(try workspace.opsdeck(base + ["work", "--until-empty", "--queue", "alerts"]).status == 0)
+    }
+    try watch()
+    let open = try json(try workspace.opsdeck(base + ["alerts", "list", "--json"]))
+    #expect(
+      Set(open.compactMap { $0["summary"] as? String }) == ["breaker bank is open", "queue reports backlog: 3 waiting"])
+    let breaker = try #require(open.first { ($0["summary"] as? String) == "breaker bank is open" })
+    #expect(breaker["severity"] as? String == "error")
+    #expect(breaker["source"] as? String == "breakers")
+    try watch()
+    #expect(
+      try json(try workspace.opsdeck(base + ["alerts", "list", "--json"])).allSatisfy { $0["count"] as? Int == 2 })
+    #expect(try workspace.opsdeck(base + ["breakers", "reset", "bank"]).status == 0)
+    _ = try workspace.opsdeck(base + ["queues", "drain", "reports"])
+    try watch()
+    #expect(try json(try workspace.opsdeck(base + ["alerts", "list", "--json"])).isEmpty)
+    let trail = try json(
+      try workspace.opsdeck(base + ["alerts", "history", "\(breaker["id"] as? Int ?? 0)", "--json"]))
+    #expect(trail.last?["note"] as? String == "the condition cleared")
+  }
 }

@@ -88,7 +88,7 @@ struct ConfigLoaderTests {
         == "ops.toml:3: databse: unknown key (did you mean 'database'?)")
     #expect(
       error("[widgets]\n")?.description
-        == "ops.toml:1: widgets: unknown key (known sections: database, log, access, scheduler, queues, schedules, dependencies, fx, health, webhooks, smtp)"
+        == "ops.toml:1: widgets: unknown key (known sections: \(ConfigSchema.root.map(\.name).joined(separator: ", ")))"
     )
   }
 

@@ -93,6 +93,11 @@ public struct FXRates: Sendable {
 
   /// The newest day's rates, each flagged stale when that day is older than `stale_after`.
   public func latest() throws -> [FXRate] {
+    try Self.latestStored(store: store, clock: clock, settings: settings)
+  }
+
+  /// ``latest()`` without a dependency to fetch through (watchers only read).
+  public static func latestStored(store: Store, clock: any Clock, settings: FXSettings) throws -> [FXRate] {
     let now = clock.now()
     return try store.pool.read { db in
       guard let date = try String.fetchOne(db, sql: "SELECT max(date) FROM fx_rates") else { return [] }

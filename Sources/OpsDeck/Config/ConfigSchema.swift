@@ -252,6 +252,28 @@ public enum ConfigSchema {
           ]),
       ]),
     .section(
+      "alerting",
+      doc: "Alerts the engines raise themselves (`alerts.watch`), and the timers of every alert.",
+      [
+        ConfigKey(
+          "watch_every", .duration, default: .duration(.seconds(30)),
+          doc: "How often alerts.watch looks at the engines (and runs the timers)."),
+        ConfigKey(
+          "backlog_threshold", .integer(1...1_000_000_000), default: .integer(10_000),
+          doc: "Waiting jobs in one queue at or above which it alerts (warning)."),
+        ConfigKey(
+          "failure_threshold", .integer(1...1_000_000_000), default: .integer(10),
+          doc: "Failed jobs in one queue within 10 minutes at or above which it alerts (error)."),
+        ConfigKey(
+          "ack_timeout", .duration, default: .duration(.seconds(0)),
+          doc: "An acknowledged alert still firing this long after the ack fires again (0s: never)."),
+        ConfigKey(
+          "resolve_timeout", .duration, default: .duration(.seconds(0)),
+          doc:
+            "An open alert not seen again for this long resolves itself (0s: never; engine alerts resolve when their condition clears)."
+        ),
+      ]),
+    .section(
       "fx", doc: "Daily FX rates: the `fx.sync` schedule fetches them through the `fx` dependency's breaker.",
       [
         ConfigKey(

@@ -21,6 +21,7 @@ public struct OpsDeckConfig: Sendable {
   /// `[webhooks]` (the backoff was checked by ``ConfigChecks``).
   public let webhooks: WebhookSettings
   public let fx: FXSettings
+  public let alerting: AlertingSettings
   /// `[fx]`'s schedule: cron and zone.
   public let fxCron: (pattern: String, tz: String)
   /// `[health] every`.
@@ -121,6 +122,14 @@ public struct OpsDeckConfig: Sendable {
     self.dependencies = table.namedTables("dependencies").map { entry in
       Self.dependency(entry.name, entry.table)
     }
+    let alertingTable = table.table("alerting")
+    var alerting = AlertingSettings()
+    alerting.watchEvery = alertingTable.duration("watch_every") ?? alerting.watchEvery
+    alerting.backlogThreshold = alertingTable.integer("backlog_threshold") ?? alerting.backlogThreshold
+    alerting.failureThreshold = alertingTable.integer("failure_threshold") ?? alerting.failureThreshold
+    alerting.ackTimeout = alertingTable.duration("ack_timeout") ?? .zero
+    alerting.resolveTimeout = alertingTable.duration("resolve_timeout") ?? .zero
+    self.alerting = alerting
     let fxTable = table.table("fx")
     var fx = FXSettings()
     fx.url = fxTable.string("url").flatMap { $0.isEmpty ? nil : $0 }

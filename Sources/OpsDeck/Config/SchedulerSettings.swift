@@ -22,7 +22,11 @@ extension Runtime {
 
   /// The schedules the config defines, checked by the loader.
   public func scheduleSpecs() throws -> [ScheduleSpec] {
-    var engines: [ScheduleSpec] = []
+    var engines: [ScheduleSpec] = [
+      ScheduleSpec(
+        id: Watchers.jobName, queue: "alerts", name: Watchers.jobName,
+        repeats: .every(milliseconds: max(1_000, config.alerting.watchEvery.milliseconds)))
+    ]
     if config.fx.url != nil {
       engines.append(
         ScheduleSpec(
@@ -67,12 +71,15 @@ extension Runtime {
       settings: config.webhooks)
     let fx = FXRates(store: jobs.store, clock: clock, settings: config.fx, dependencies: dependencies)
     let health = HealthChecks(dependencies: dependencies, store: jobs.store, clock: clock)
+    let watchers = Watchers(
+      jobs: jobs, fx: config.fx, settings: config.alerting, breakerNames: dependencySettings.map(\.name))
     return HandlerRegistry.builtIn.adding([
       Webhooks.jobName: WebhookDeliverHandler(webhooks: webhooks),
       FXRates.jobName: BlockingHandler { _ in
         let set = try fx.sync()
         return "stored \(set.rates.count) rates for \(set.date)"
       },
+      Watchers.jobName: BlockingHandler { _ in try watchers.run() },
       HealthChecks.jobName: BlockingHandler { _ in
         let results = try health.run()
         let bad = results.filter { $0.report.outcome != "ok" }.map(\.name)
