@@ -35,7 +35,7 @@ extension Runtime {
     if let watcher {
       watch = { Self.dataVersion(watcher) }
     }
-    return ConsoleApp(
+    let app = ConsoleApp(
       terminal: terminal, state: state,
       theme: Theme(ascii: ascii || !terminal.supportsUnicode, colors: terminal.colors), clock: clock,
       data: ConsoleDataSource(
@@ -44,6 +44,8 @@ extension Runtime {
         }),
       changeWatch: watch,
       perform: { action in action.perform(on: jobs, readOnly: viewer) })
+    app.bellOnCritical = config.alerting.bell
+    return app
   }
 
   private static func dataVersion(_ queue: DatabaseQueue) -> Int? {

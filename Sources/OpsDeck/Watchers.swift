@@ -19,6 +19,8 @@ public struct AlertingSettings: Sendable, Equatable {
   /// An open alert not seen for this long resolves itself (0s: never; the
   /// engines' alerts resolve when their condition clears).
   public var resolveTimeout: Duration = .zero
+  /// The console rings the terminal bell (or flashes) when a critical alert starts firing.
+  public var bell = true
 }
 
 /// `alerts.watch`: reads each engine's public status and raises an alert

@@ -423,6 +423,29 @@ struct ConsoleBehaviourTests {
     #expect(!viewer.state.bindings.contains { $0.action == .acknowledgeAlerts })
   }
 
+  /// A critical alert that starts firing rings the bell once; a repeat of
+  /// it does not.
+  @Test func aNewCriticalAlertRingsTheBell() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    let alerts = AlertStore(store: fixture.store, clock: fixture.clock)
+    let (app, terminal) = fixture.app()
+    app.settle()
+    try alerts.raise(NewAlert(severity: .warning, summary: "disk"))
+    terminal.send(.key(.control("r")))
+    app.settle()
+    #expect(terminal.bells == 0)
+    try alerts.raise(NewAlert(severity: .critical, summary: "payments down"))
+    terminal.send(.key(.control("r")))
+    app.settle()
+    #expect(terminal.bells == 1)
+    try alerts.raise(NewAlert(severity: .critical, summary: "payments down"))
+    terminal.send(.key(.control("r")))
+    app.settle()
+    #expect(terminal.bells == 1)
+    #expect(try #require(terminal.lastFrame).text.contains("Alerts (5):  1 critical  1 warning  firing"))
+  }
+
   @Test func theReadmeCarriesTheKeyTables() throws {
     let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("README.md")

@@ -25,6 +25,19 @@ public final class ConsoleApp {
   let data: ConsoleDataSource
   /// Stops the loop at its next turn; safe from signal handlers' queues.
   public let stop = StopRequest()
+  /// Ring the bell when a critical alert starts firing.
+  public var bellOnCritical = true
+  /// The critical alerts firing at the last snapshot (nil before the first).
+  private var firingCritical: Set<Int64>? = nil
+
+  /// Applies a snapshot; a critical alert that was not firing before rings.
+  private func take(_ snapshot: ConsoleSnapshot) {
+    state.apply(snapshot)
+    let critical = Set(
+      snapshot.alerts.filter { $0.severity == .critical && $0.status == .firing && !$0.silenced }.map(\.id))
+    if bellOnCritical, let before = firingCritical, !critical.subtracting(before).isEmpty { terminal.bell() }
+    firingCritical = critical
+  }
 
   public init(
     terminal: any Terminal, state: ConsoleState, theme: Theme, clock: any Clock, data: ConsoleDataSource,
@@ -48,7 +61,7 @@ public final class ConsoleApp {
     loader.start(state.request)
     var lastDrawn: ScreenBuffer? = nil
     while !stop.isRequested {
-      if let snapshot = loader.take() { state.apply(snapshot) }
+      if let snapshot = loader.take() { take(snapshot) }
       if let detail = details.take(), state.overlay == .job(detail.summary.id) { state.jobDetail = detail }
       if let detail = alertDetails.take(), state.overlay == .alert(detail.alert.id) { state.alertDetail = detail }
       if let detail = breakerDetails.take(), state.overlay == .breaker(detail.name) {
@@ -111,7 +124,7 @@ public final class ConsoleApp {
   /// drive the app as events in, screen out, without sleeping.
   public func settle(maxTurns: Int = 1_000) {
     loader.loadNow(state.request)
-    if let snapshot = loader.take() { state.apply(snapshot) }
+    if let snapshot = loader.take() { take(snapshot) }
     for _ in 0..<maxTurns {
       guard let event = terminal.nextEvent(waitingAtMost: 0) else { break }
       state.now = clock.now()
@@ -120,11 +133,11 @@ public final class ConsoleApp {
         case .quit: return
         case .load(let request):
           loader.loadNow(request)
-          if let snapshot = loader.take() { state.apply(snapshot) }
+          if let snapshot = loader.take() { take(snapshot) }
         case .perform(let action):
           state.message = perform(action)
           loader.loadNow(state.request)
-          if let snapshot = loader.take() { state.apply(snapshot) }
+          if let snapshot = loader.take() { take(snapshot) }
         case .loadJob(let id):
           state.jobDetail = try? data.job(id)
         case .loadBreaker(let name):

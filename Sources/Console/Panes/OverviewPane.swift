@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Scheduler
 
@@ -8,6 +9,30 @@ enum OverviewPane {
   static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, now: Date, theme: Theme) {
     queues(&buffer, state, area: area, theme: theme)
     breakers(&buffer, state, area: area, now: now, theme: theme)
+    alerts(&buffer, state, area: area, theme: theme)
+  }
+
+  /// Right of the title: open alerts by severity (5 opens them).
+  static func alerts(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, theme: Theme) {
+    guard let snapshot = state.snapshot else { return }
+    let firing = snapshot.firing
+    var parts: [(String, Style)] = [("Alerts (5): ", theme.title)]
+    if firing.isEmpty {
+      parts.append(("none firing", theme.good))
+    } else {
+      for severity in Severity.allCases {
+        if let count = firing[severity] {
+          parts.append((" \(count) \(severity.rawValue) ", theme.alert(severity.rawValue)))
+        }
+      }
+      parts.append((" firing", theme.dim))
+    }
+    let acknowledged = snapshot.alerts.filter { $0.status == .acknowledged }.count
+    if acknowledged > 0 { parts.append((", \(acknowledged) acknowledged", theme.dim)) }
+    let width = parts.reduce(0) { $0 + DisplayWidth.of($1.0) }
+    var x = area.x + area.width - 1 - width
+    guard x > area.x + 10 else { return }
+    for (text, style) in parts { x += buffer.put(text, x: x, y: area.y + 1, style: style) }
   }
 
   /// One line per breaker under the queues: state, failure rate, refusals.

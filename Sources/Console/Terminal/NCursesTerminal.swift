@@ -155,6 +155,10 @@ public final class NCursesTerminal: Terminal {
     return .click(x: Int(event.x), y: Int(event.y))
   }
 
+  public func bell() {
+    if beep() != OK { flash() }
+  }
+
   public func restore() {
     guard isOpen else { return }
     isOpen = false

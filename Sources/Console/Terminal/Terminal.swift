@@ -49,6 +49,8 @@ public protocol Terminal: AnyObject {
   func nextEvent(waitingAtMost milliseconds: Int) -> TerminalEvent?
   /// Gives the terminal back as it was. Safe to call twice.
   func restore()
+  /// The audible bell (or a flash where the terminal has none).
+  func bell()
 }
 
 /// A terminal in memory: events are queued by the test, frames are kept.
@@ -97,4 +99,8 @@ public final class MemoryTerminal: Terminal {
   }
 
   public func restore() { restored = true }
+
+  /// How often the bell rang.
+  public private(set) var bells = 0
+  public func bell() { bells += 1 }
 }

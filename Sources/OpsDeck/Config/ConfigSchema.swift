@@ -265,6 +265,9 @@ public enum ConfigSchema {
           "failure_threshold", .integer(1...1_000_000_000), default: .integer(10),
           doc: "Failed jobs in one queue within 10 minutes at or above which it alerts (error)."),
         ConfigKey(
+          "bell", .boolean, default: .boolean(true),
+          doc: "The console rings the terminal bell (or flashes) when a critical alert starts firing."),
+        ConfigKey(
           "ack_timeout", .duration, default: .duration(.seconds(0)),
           doc: "An acknowledged alert still firing this long after the ack fires again (0s: never)."),
         ConfigKey(

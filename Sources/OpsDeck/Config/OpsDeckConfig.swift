@@ -129,6 +129,7 @@ public struct OpsDeckConfig: Sendable {
     alerting.failureThreshold = alertingTable.integer("failure_threshold") ?? alerting.failureThreshold
     alerting.ackTimeout = alertingTable.duration("ack_timeout") ?? .zero
     alerting.resolveTimeout = alertingTable.duration("resolve_timeout") ?? .zero
+    alerting.bell = alertingTable.boolean("bell") ?? true
     self.alerting = alerting
     let fxTable = table.table("fx")
     var fx = FXSettings()
