@@ -446,6 +446,29 @@ struct ConsoleBehaviourTests {
     #expect(try #require(terminal.lastFrame).text.contains("Alerts (5):  1 critical  1 warning  firing"))
   }
 
+  /// `s` opens a silence form pre-filled from the alert's labels; a missing
+  /// comment keeps it open; with one, the alert is silenced.
+  @Test func aSilenceFromTheAlertsPane() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    try fixture.populateAlerts()
+    let (app, terminal) = fixture.app(width: 120, height: 40)
+    terminal.type("5s")
+    app.settle()
+    guard case .silence(let form) = app.state.overlay else { Issue.record("no silence form"); return }
+    #expect(form.values[.matchers] == "alertname=payments API down, service=payments")
+    terminal.send(.key(.enter))
+    app.settle()
+    guard case .silence(let kept) = app.state.overlay else { Issue.record("the form closed"); return }
+    #expect(kept.error?.hasPrefix("comment: say why") == true)
+    terminal.type("deploy of payments\r")
+    app.settle()
+    #expect(app.state.overlay == nil)
+    #expect(app.state.message?.hasPrefix("silence 1: alertname=payments API down, service=payments for 2h") == true)
+    let silenced = try AlertStore(store: fixture.store, clock: fixture.clock).list(status: "silenced")
+    #expect(silenced.map(\.summary) == ["payments API down"])
+  }
+
   @Test func theReadmeCarriesTheKeyTables() throws {
     let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("README.md")

@@ -50,6 +50,7 @@ public enum OperatorAction: Sendable, Equatable {
   case acknowledge(ids: [Int64], note: String?)
   case unacknowledge(ids: [Int64])
   case resolve(ids: [Int64])
+  case silence(matchers: [String], seconds: Int64, comment: String)
 
   static func list(_ ids: [Int64]) -> String { ids.map(String.init).joined(separator: ", ") }
 
@@ -69,6 +70,7 @@ public enum OperatorAction: Sendable, Equatable {
     case .acknowledge(let ids, _): return "Acknowledge alert\(ids.count == 1 ? "" : "s") \(Self.list(ids))?"
     case .unacknowledge(let ids): return "Undo the ack of alert\(ids.count == 1 ? "" : "s") \(Self.list(ids))?"
     case .resolve(let ids): return "Resolve alert\(ids.count == 1 ? "" : "s") \(Self.list(ids))?"
+    case .silence(let matchers, _, _): return "Silence \(matchers.joined(separator: ", "))?"
     case .breaker(let name, let command):
       switch command {
       case .forceOpen: return "Force breaker \(name) open? Every process stops calling \(name)."
@@ -104,6 +106,8 @@ public struct ConsoleState: Sendable {
     case confirm(OperatorAction)
     case job(String)
     case addJob(JobForm)
+    /// `s` in Alerts: a silence, pre-filled from the alert's labels.
+    case silence(SilenceForm)
     case breaker(String)
     case alert(Int64)
     /// `a`: the optional note of an acknowledgement, Enter sends it.
@@ -380,27 +384,13 @@ public struct ConsoleState: Sendable {
         if key == .escape || key == .character("q") || key == .character("?") || key == .enter { self.overlay = nil }
         return []
       case .addJob(var form):
-        switch key {
-        case .character(let character): form[form.focus].append(character)
-        case .backspace: if !form[form.focus].isEmpty { form[form.focus].removeLast() }
-        case .tab, .down: form.move(by: 1)
-        case .backTab, .up: form.move(by: -1)
-        case .escape:
-          self.overlay = nil
-          message = "cancelled"
-          return []
-        case .enter:
-          switch form.submission() {
-          case .success(let action):
-            self.overlay = nil
-            message = "adding…"
-            return [.perform(action)]
-          case .failure(let error): form.error = error.description
-          }
-        default: break
-        }
+        let step = form.handle(key)
         self.overlay = .addJob(form)
-        return []
+        return finish(step, working: "adding…")
+      case .silence(var form):
+        let step = form.handle(key)
+        self.overlay = .silence(form)
+        return finish(step, working: "silencing…")
       case .confirm(let action):
         self.overlay = nil
         if key == .character("y") || key == .enter {
@@ -413,6 +403,21 @@ public struct ConsoleState: Sendable {
     }
     guard let binding = bindings.first(where: { $0.key == key }) else { return [] }
     return perform(binding.action)
+  }
+
+  /// After a form's key: closes it when cancelled or submitted.
+  private mutating func finish(_ step: FormStep, working: String) -> [Effect] {
+    switch step {
+    case .editing: return []
+    case .cancelled:
+      overlay = nil
+      message = "cancelled"
+      return []
+    case .submitted(let action):
+      overlay = nil
+      message = working
+      return [.perform(action)]
+    }
   }
 
   private mutating func perform(_ action: Action) -> [Effect] {
@@ -533,6 +538,8 @@ public struct ConsoleState: Sendable {
     case .resolveAlerts:
       let ids = alertTargets
       if !ids.isEmpty { overlay = .confirm(.resolve(ids: ids)) }
+    case .silenceAlert:
+      if let alert = currentAlert { overlay = .silence(SilenceForm(alert: alert)) }
     case .cycleSeverity:
       let all: [Severity?] = [nil] + Severity.allCases
       let index = all.firstIndex(of: alertSeverity) ?? 0

@@ -2,12 +2,62 @@ import Foundation
 import Scheduler
 import Storage
 
+/// A small form in an overlay: fields edited in turn (Tab and the arrows
+/// move, Enter submits, Esc closes); a bad field keeps it open with one line
+/// saying what is expected.
+/// A form field's name and the hint shown while it is empty.
+protocol FormField {
+  var label: String { get }
+  var hint: String { get }
+}
+
+protocol ConsoleForm: Sendable, Equatable {
+  associatedtype Field: CaseIterable, Hashable, Sendable where Field.AllCases == [Field]
+  var values: [Field: String] { get set }
+  var focus: Field { get set }
+  var error: String? { get set }
+  /// The action the form asks for, or what is wrong with it.
+  func submitted() -> Result<OperatorAction, any Error>
+}
+
+/// What a key did to a form.
+enum FormStep {
+  case editing
+  case cancelled
+  case submitted(OperatorAction)
+}
+
+extension ConsoleForm {
+  mutating func move(by step: Int) {
+    let all = Field.allCases
+    let index = all.firstIndex(of: focus) ?? 0
+    focus = all[(index + step + all.count) % all.count]
+  }
+
+  mutating func handle(_ key: Key) -> FormStep {
+    switch key {
+    case .character(let character): values[focus, default: ""].append(character)
+    case .backspace: if values[focus]?.isEmpty == false { values[focus]?.removeLast() }
+    case .tab, .down: move(by: 1)
+    case .backTab, .up: move(by: -1)
+    case .escape: return .cancelled
+    case .enter:
+      switch submitted() {
+      case .success(let action): return .submitted(action)
+      case .failure(let failure): error = "\(failure)"
+      }
+    default: break
+    }
+    return .editing
+  }
+}
+
 /// `a` in Jobs: a small form that adds a job to a queue. Tab and the
 /// arrows move between fields, Enter adds, Esc closes. The input is
 /// checked before anything is written; a bad field keeps the form open
 /// with one line saying what is expected.
-public struct JobForm: Sendable, Equatable {
-  public enum Field: Int, CaseIterable, Sendable {
+public struct JobForm: ConsoleForm {
+  public enum Field: Int, CaseIterable, Sendable, FormField {
     case queue, name, data, delay, priority, attempts
 
     var label: String {
@@ -46,10 +96,7 @@ public struct JobForm: Sendable, Equatable {
     set { values[field] = newValue }
   }
 
-  mutating func move(by step: Int) {
-    let all = Field.allCases
-    focus = all[(focus.rawValue + step + all.count) % all.count]
-  }
+  func submitted() -> Result<OperatorAction, any Error> { submission().mapError { $0 } }
 
   /// The job the form describes, or the first bad field's complaint.
   func submission() -> Result<OperatorAction, JobInputError> {

@@ -7,7 +7,7 @@ public enum Action: Hashable, Sendable {
   case nextState, previousState, open, back
   case retry, remove, promote, toggleQueuePause, retryAllFailed, addJob
   case breaker(BreakerCommand)
-  case markAlert, acknowledgeAlerts, undoAck, resolveAlerts, cycleSeverity
+  case markAlert, acknowledgeAlerts, undoAck, resolveAlerts, cycleSeverity, silenceAlert
   case filter, command
 }
 
@@ -112,6 +112,7 @@ public enum Keymap {
       KeyBinding(.character("a"), .acknowledgeAlerts, "acknowledge (marked or current; Enter)", footer: true),
       KeyBinding(.character("u"), .undoAck, "undo the last ack (for 10 s)"),
       KeyBinding(.character("r"), .resolveAlerts, "resolve", dangerous: true, footer: true),
+      KeyBinding(.character("s"), .silenceAlert, "silence alerts like this one (a form)", dangerous: true),
     ]
     return navigation + viewing + (readOnly ? [] : acting)
   }

@@ -38,6 +38,10 @@ extension OperatorAction {
         let alerts = AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor)
         for id in ids { try alerts.unacknowledge(id) }
         return "\(Self.list(ids)) firing again"
+      case .silence(let matchers, let seconds, let comment):
+        let id = try AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor).silence(
+          matchers: try matchers.map { try LabelMatcher(parsing: $0) }, for: .seconds(seconds), comment: comment)
+        return "silence \(id): \(matchers.joined(separator: ", ")) for \(Duration.seconds(seconds).compactText)"
       case .resolve(let ids):
         try AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor).resolve(ids)
         return "resolved \(Self.list(ids))"

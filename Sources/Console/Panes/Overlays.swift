@@ -64,14 +64,17 @@ enum ConfirmOverlay {
   }
 }
 
-/// The add-job form: each field with its value, the focused one marked.
-enum JobFormOverlay {
-  static func render(_ buffer: inout ScreenBuffer, _ form: JobForm, theme: Theme) {
+/// A form: each field with its value, the focused one marked.
+enum FormOverlay {
+  static func render<Form: ConsoleForm>(
+    _ buffer: inout ScreenBuffer, _ form: Form, title: String, submit: String, theme: Theme
+  ) where Form.Field: FormField {
     var lines: [(String, Style)] = []
-    for field in JobForm.Field.allCases {
+    for field in Form.Field.allCases {
       let focused = field == form.focus
-      let value = form[field] + (focused ? "_" : "")
-      let hint = form[field].isEmpty && !field.hint.isEmpty ? "   " + field.hint : ""
+      let text = form.values[field] ?? ""
+      let value = text + (focused ? "_" : "")
+      let hint = text.isEmpty && !field.hint.isEmpty ? "   " + field.hint : ""
       lines.append(
         (
           (focused ? "> " : "  ") + Format.pad(field.label, 12) + Format.pad(value, 30) + hint,
@@ -80,8 +83,8 @@ enum JobFormOverlay {
     }
     lines.append(("", theme.dialog))
     if let error = form.error { lines.append((error, theme.danger)) }
-    lines.append(("Tab next field   Enter add   Esc cancel", theme.dialog))
-    Box.draw(&buffer, lines: lines, title: "Add a job", theme: theme)
+    lines.append(("Tab next field   Enter \(submit)   Esc cancel", theme.dialog))
+    Box.draw(&buffer, lines: lines, title: title, theme: theme)
   }
 }
 
