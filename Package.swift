@@ -38,7 +38,7 @@ let package = Package(
       dependencies: [
         "Resilience", "Scheduler", "Storage", "CCurl", grdb, logging, .product(name: "Crypto", package: "swift-crypto"),
       ]),
-    .target(name: "Alerting", dependencies: ["Delivery", "Storage", grdb, logging]),
+    .target(name: "Alerting", dependencies: ["Delivery", "Resilience", "Scheduler", "Storage", grdb, logging]),
     .target(
       name: "Lifecycle",
       dependencies: [

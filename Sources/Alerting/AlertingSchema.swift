@@ -49,6 +49,29 @@ public enum AlertingSchema {
             created_at INTEGER NOT NULL
           );
           """)
-    }
+    },
+    Migration("alerting.002_notifications") { db in
+      // The outbox: one row per (alert, receiver, event, round), created
+      // once (UNIQUE) and delivered by an `alert.notify` job; `sent` is
+      // set in the same transaction as the audit row, so nothing is sent
+      // twice for the same event.
+      try db.execute(
+        sql: """
+          CREATE TABLE alert_notifications (
+            id INTEGER PRIMARY KEY,
+            alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            receiver TEXT NOT NULL,
+            event TEXT NOT NULL CHECK (event IN ('trigger', 'acknowledge', 'resolve')),
+            round INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            sent_at INTEGER,
+            UNIQUE (alert_id, receiver, event, round)
+          );
+          CREATE INDEX alert_notifications_state ON alert_notifications(state, id);
+          """)
+    },
   ])
 }

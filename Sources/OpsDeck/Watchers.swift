@@ -21,6 +21,8 @@ public struct AlertingSettings: Sendable, Equatable {
   public var resolveTimeout: Duration = .zero
   /// The console rings the terminal bell (or flashes) when a critical alert starts firing.
   public var bell = true
+  public var notifyAttempts = 8
+  public var notifyBackoff = Backoff(kind: .exponential, delayMilliseconds: 5_000, jitter: 0.2)
 }
 
 /// `alerts.watch`: reads each engine's public status and raises an alert
@@ -36,8 +38,13 @@ public struct Watchers: Sendable {
   let fx: FXSettings
   let settings: AlertingSettings
   let breakerNames: [String]
+  /// Plans notifications after each look (nil: none configured).
+  let notifier: AlertNotifier?
 
-  public init(jobs: JobStore, fx: FXSettings, settings: AlertingSettings, breakerNames: [String]) {
+  public init(
+    jobs: JobStore, fx: FXSettings, settings: AlertingSettings, breakerNames: [String], notifier: AlertNotifier? = nil
+  ) {
+    self.notifier = notifier
     self.jobs = jobs
     self.alerts = AlertStore(store: jobs.store, clock: jobs.clock, actor: "opsdeck")
     self.fx = fx
@@ -120,6 +127,7 @@ public struct Watchers: Sendable {
     let timed = try alerts.sweep(
       ackTimeout: settings.ackTimeout > .zero ? settings.ackTimeout : nil,
       resolveTimeout: settings.resolveTimeout > .zero ? settings.resolveTimeout : nil)
-    return "\(conditions.count) conditions, \(resolved) cleared, \(timed) by timers"
+    let planned = try notifier?.plan() ?? 0
+    return "\(conditions.count) conditions, \(resolved) cleared, \(timed) by timers, \(planned) notifications"
   }
 }

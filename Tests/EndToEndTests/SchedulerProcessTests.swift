@@ -175,7 +175,8 @@ import Testing
     ]).stdout.trimmingCharacters(in: .newlines)
     #expect(try workspace.opsdeck(["--db", db, "work", "--until-empty"]).status == 0)
     let shown = try workspace.opsdeck(["--db", db, "jobs", "show", id, "--json"])
-    #expect(try jsonField(shown.stdout, "return_value") == "report-7 reports 1\n$HOME;")
+    #expect(
+      try jsonField(shown.stdout, "return_value") == "report-7 reports 1\n$HOME;", "\(shown.stdout) \(shown.stderr)")
     let missing = try workspace.opsdeck([
       "--db", db, "jobs", "add", "reports", "exec", "--data", #"{"command": "/no/such/program"}"#,
     ]).stdout.trimmingCharacters(in: .newlines)
@@ -194,7 +195,7 @@ import Testing
     let shown = try workspace.opsdeck(["--db", db, "jobs", "show", id, "--json"])
     #expect(
       try jsonField(shown.stdout, "failed_reason")
-        == "no handler registered for job name 'frobnicate' (known: alerts.watch, exec, fx.sync, health.check, noop, sleep, webhook.deliver)"
+        == "no handler registered for job name 'frobnicate' (known: alert.notify, alerts.watch, exec, fx.sync, health.check, noop, sleep, webhook.deliver)"
     )
   }
 }

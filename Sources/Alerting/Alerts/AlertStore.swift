@@ -22,7 +22,9 @@ public final class AlertStore: Sendable {
     milliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
   }
 
-  static func event(_ db: GRDB.Database, _ id: Int64, _ at: Int64, _ kind: String, _ actor: String, _ note: String?)
+  public static func event(
+    _ db: GRDB.Database, _ id: Int64, _ at: Int64, _ kind: String, _ actor: String, _ note: String?
+  )
     throws
   {
     try db.cachedStatement(sql: "INSERT INTO alert_events (alert_id, at, kind, actor, note) VALUES (?, ?, ?, ?, ?)")
@@ -190,12 +192,12 @@ public final class AlertStore: Sendable {
 
   /// The columns ``alert(_:)`` reads, by position (a name lookup per
   /// column per row cost more than the rest of a list of open alerts).
-  static let columns = """
+  public static let columns = """
     id, fingerprint, severity, status, summary, description, runbook_url, labels, source, count, first_seen,
     last_seen, acknowledged_by, acknowledged_at, resolved_at, snoozed_until
     """
 
-  static func alert(_ row: Row) -> Alert {
+  public static func alert(_ row: Row) -> Alert {
     let labels = JSONOutput.parseObject(row[7]) ?? [:]
     return Alert(
       id: row[0], fingerprint: row[1], severity: Severity(rawValue: row[2]) ?? .info,

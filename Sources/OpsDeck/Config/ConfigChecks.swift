@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Scheduler
 import Storage
@@ -60,6 +61,52 @@ enum ConfigChecks {
         problems.append(Problem(path: ["fx", "cron"], message: error.description))
       } catch {
         problems.append(Problem(path: ["fx", "tz"], message: "\(error)"))
+      }
+    }
+    let alerting = table.table("alerting")
+    var receiverNames = Set<String>()
+    for (index, receiver) in alerting.tableList("receivers").enumerated() {
+      let path = ["alerting", "receivers[\(index)]"]
+      guard let name = receiver.string("name"), let kind = receiver.string("type") else {
+        problems.append(Problem(path: path, message: "name and type are required"))
+        continue
+      }
+      if !receiverNames.insert(name).inserted {
+        problems.append(Problem(path: path + ["name"], message: "receiver '\(name)' is defined twice"))
+      }
+      switch kind {
+      case "pagerduty" where receiver.string("routing_key") == nil:
+        problems.append(Problem(path: path, message: "a pagerduty receiver needs routing_key"))
+      case "slack", "webhook":
+        if receiver.string("url") == nil {
+          problems.append(Problem(path: path, message: "a \(kind) receiver needs url"))
+        }
+      case "email" where (receiver.list("to") ?? []).isEmpty:
+        problems.append(Problem(path: path, message: "an email receiver needs to = [\"ops@example.com\"]"))
+      default: break
+      }
+    }
+    func checkRoute(_ route: ConfigTable, _ path: [String]) {
+      if let receiver = route.string("receiver"), !receiverNames.contains(receiver) {
+        problems.append(Problem(path: path + ["receiver"], message: "no receiver named '\(receiver)'"))
+      }
+      for matcher in route.list("matchers") ?? [] {
+        do {
+          _ = try LabelMatcher(parsing: matcher)
+        } catch {
+          problems.append(Problem(path: path + ["matchers"], message: error.message))
+        }
+      }
+      for (index, child) in route.tableList("routes").enumerated() {
+        checkRoute(child, path + ["routes[\(index)]"])
+      }
+    }
+    checkRoute(alerting.table("route"), ["alerting", "route"])
+    if let backoff = alerting.string("notify_backoff") {
+      do {
+        _ = try Backoff(parsing: backoff)
+      } catch {
+        problems.append(Problem(path: ["alerting", "notify_backoff"], message: error.message))
       }
     }
     if let backoff = table.table("webhooks").string("backoff") {

@@ -78,6 +78,23 @@ public struct ConfigKey: Sendable {
 public enum ConfigSchema {
   public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
+  /// The keys of a routing-tree node (`[alerting.route]` and its `routes`).
+  static let routeKeys: [ConfigKey] = [
+    ConfigKey("receiver", .string, default: nil, doc: "The receiver of alerts this node takes."),
+    ConfigKey(
+      "matchers", .stringList, default: nil,
+      doc: "name=value, name!=value, name=~regex, name!~regex; severity matches as a label."),
+    ConfigKey("continue", .boolean, default: nil, doc: "Also try the next sibling after this one matched."),
+    ConfigKey(
+      "group_by", .stringList, default: nil, doc: "Labels alerts are grouped by (kept for Alertmanager's shape)."),
+    ConfigKey(
+      "group_wait", .duration, default: nil, doc: "How long a new alert waits before its first notification (30s)."),
+    ConfigKey("group_interval", .duration, default: nil, doc: "Kept for Alertmanager's shape."),
+    ConfigKey(
+      "repeat_interval", .duration, default: nil,
+      doc: "How often a still-firing alert is notified again (4h; not PagerDuty, which has its own)."),
+  ]
+
   public static let root: [ConfigKey] = [
     .section(
       "database", doc: "The SQLite file every process shares.",
@@ -264,6 +281,41 @@ public enum ConfigSchema {
         ConfigKey(
           "failure_threshold", .integer(1...1_000_000_000), default: .integer(10),
           doc: "Failed jobs in one queue within 10 minutes at or above which it alerts (error)."),
+        ConfigKey(
+          "notify_attempts", .integer(1...100), default: .integer(8),
+          doc: "Tries per notification before it is marked failed."),
+        ConfigKey(
+          "notify_backoff", .string, default: .string("exponential:5s,jitter=0.2"),
+          doc: "The wait between tries of a notification: fixed:DUR or exponential:DUR[,jitter=F]."),
+        .list(
+          "receivers", doc: "Where notifications go: one [[alerting.receivers]] each.",
+          example: """
+            [[alerting.receivers]]
+            name = "oncall"
+            type = "pagerduty"
+            routing_key = "${PAGERDUTY_ROUTING_KEY}"
+            """,
+          [
+            ConfigKey("name", .string, default: nil, doc: "The name routes refer to."),
+            ConfigKey("type", .choice(["pagerduty", "slack", "email", "webhook"]), default: nil, doc: "The channel."),
+            ConfigKey(
+              "url", .url(schemes: ["https", "http"]), default: nil,
+              doc: "PagerDuty's Events API (its public one unless set), Slack's incoming webhook, or any URL."),
+            ConfigKey("routing_key", .secret, default: nil, doc: "PagerDuty's integration (routing) key."),
+            ConfigKey("to", .stringList, default: nil, doc: "E-mail recipients."),
+          ]),
+        ConfigKey(
+          "route",
+          .table(
+            routeKeys + [
+              .list(
+                "routes", doc: "Child routes, in order: the first whose matchers match takes the alert.",
+                example: """
+                  [[alerting.route.routes]]
+                  matchers = ["severity=~critical|error"]
+                  receiver = "oncall"
+                  """, routeKeys)
+            ]), default: nil, doc: "The routing tree's root (no receiver: nothing is notified)."),
         ConfigKey(
           "bell", .boolean, default: .boolean(true),
           doc: "The console rings the terminal bell (or flashes) when a critical alert starts firing."),

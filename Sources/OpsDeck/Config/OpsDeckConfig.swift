@@ -1,3 +1,4 @@
+import Alerting
 import Delivery
 import Resilience
 import Scheduler
@@ -22,6 +23,9 @@ public struct OpsDeckConfig: Sendable {
   public let webhooks: WebhookSettings
   public let fx: FXSettings
   public let alerting: AlertingSettings
+  public let receivers: [AlertReceiver]
+  /// The routing tree; nil when it names no receiver (nothing is notified).
+  public let route: AlertRoute?
   /// `[fx]`'s schedule: cron and zone.
   public let fxCron: (pattern: String, tz: String)
   /// `[health] every`.
@@ -130,6 +134,17 @@ public struct OpsDeckConfig: Sendable {
     alerting.ackTimeout = alertingTable.duration("ack_timeout") ?? .zero
     alerting.resolveTimeout = alertingTable.duration("resolve_timeout") ?? .zero
     alerting.bell = alertingTable.boolean("bell") ?? true
+    alerting.notifyAttempts = alertingTable.integer("notify_attempts") ?? 8
+    if let text = alertingTable.string("notify_backoff"), let backoff = try? Backoff(parsing: text) {
+      alerting.notifyBackoff = backoff
+    }
+    self.receivers = alertingTable.tableList("receivers").map { entry in
+      AlertReceiver(
+        name: entry.string("name") ?? "", kind: AlertReceiver.Kind(rawValue: entry.string("type") ?? "") ?? .webhook,
+        url: entry.string("url"), routingKey: entry.string("routing_key"), to: entry.list("to") ?? [])
+    }
+    let root = Self.route(alertingTable.table("route"), parent: AlertRoute())
+    self.route = root.receiver == nil && root.routes.isEmpty ? nil : root
     self.alerting = alerting
     let fxTable = table.table("fx")
     var fx = FXSettings()
@@ -191,5 +206,16 @@ public struct OpsDeckConfig: Sendable {
     settings.recordClientErrors = breaker.boolean("record_client_errors") ?? false
     dependency.breaker = settings
     return dependency
+  }
+
+  /// A routing node; timers a node does not set are its parent's.
+  static func route(_ table: ConfigTable, parent: AlertRoute) -> AlertRoute {
+    var node = AlertRoute(
+      receiver: table.string("receiver") ?? parent.receiver,
+      matchers: (table.list("matchers") ?? []).compactMap { try? LabelMatcher(parsing: $0) },
+      continue: table.boolean("continue") ?? false, groupWait: table.duration("group_wait") ?? parent.groupWait,
+      repeatInterval: table.duration("repeat_interval") ?? parent.repeatInterval)
+    node.routes = table.tableList("routes").map { route($0, parent: node) }
+    return node
   }
 }

@@ -1,3 +1,4 @@
+import Alerting
 import Delivery
 import Foundation
 import Logging
@@ -71,8 +72,16 @@ extension Runtime {
       settings: config.webhooks)
     let fx = FXRates(store: jobs.store, clock: clock, settings: config.fx, dependencies: dependencies)
     let health = HealthChecks(dependencies: dependencies, store: jobs.store, clock: clock)
+    var configured = AlertNotifier(
+      alerts: AlertStore(store: jobs.store, clock: clock, actor: "opsdeck"), jobs: jobs, receivers: config.receivers,
+      route: config.route, registry: dependencies.registry,
+      mailer: Mailer(settings: config.smtp.mail, registry: dependencies.registry))
+    configured.attempts = config.alerting.notifyAttempts
+    configured.backoff = config.alerting.notifyBackoff
+    let notifier = configured
     let watchers = Watchers(
-      jobs: jobs, fx: config.fx, settings: config.alerting, breakerNames: dependencySettings.map(\.name))
+      jobs: jobs, fx: config.fx, settings: config.alerting, breakerNames: dependencySettings.map(\.name),
+      notifier: notifier)
     return HandlerRegistry.builtIn.adding([
       Webhooks.jobName: WebhookDeliverHandler(webhooks: webhooks),
       FXRates.jobName: BlockingHandler { _ in
@@ -80,6 +89,7 @@ extension Runtime {
         return "stored \(set.rates.count) rates for \(set.date)"
       },
       Watchers.jobName: BlockingHandler { _ in try watchers.run() },
+      AlertNotifier.jobName: BlockingHandler { context in try notifier.deliver(context) },
       HealthChecks.jobName: BlockingHandler { _ in
         let results = try health.run()
         let bad = results.filter { $0.report.outcome != "ok" }.map(\.name)

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// Alerts routed to real local receivers: PagerDuty's Events API and
+/// Slack's incoming webhook, played by the test HTTP server.
+@Suite struct NotificationTests {
+  func prepared(type: String, answer: String, backoff: String = "fixed:50ms") throws -> (
+    Workspace, HTTPReceiver, [String]
+  ) {
+    let workspace = try Workspace()
+    let receiver = try HTTPReceiver(in: workspace)
+    try receiver.answer(answer)
+    try workspace.write(
+      "ops.toml",
+      """
+      [alerting]
+      notify_backoff = "\(backoff)"
+      [[alerting.receivers]]
+      name = "oncall"
+      type = "\(type)"
+      url = "\(receiver.base)/\(type)"
+      routing_key = "R0UT1NGKEY"
+      [alerting.route]
+      receiver = "oncall"
+      group_wait = "0s"
+      """)
+    let base = ["--db", workspace.path("ops.db"), "--config", workspace.path("ops.toml")]
+    #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
+    return (workspace, receiver, base)
+  }
+
+  /// alerts.watch plans; a worker on the alerts queue delivers.
+  func watch(_ workspace: Workspace, _ base: [String]) throws {
+    _ = try workspace.opsdeck(base + ["jobs", "add", "alerts", "alerts.watch"])
+    _ = try workspace.opsdeck(base + ["work", "--until-empty", "--queue", "alerts"])
+  }
+
+  func bodies(_ receiver: HTTPReceiver) throws -> [[String: Any]] {
+    try receiver.requests().map {
+      try JSONSerialization.jsonObject(with: Data(($0["body"] as? String ?? "").utf8)) as? [String: Any] ?? [:]
+    }
+  }
+
+  @Test func pagerDutyGetsTriggerAcknowledgeAndResolveFieldByField() throws {
+    let (workspace, receiver, base) = try prepared(type: "pagerduty", answer: "202")
+    let long = String(repeating: "x", count: 1_100)
+    let id = try workspace.opsdeck(
+      base + [
+        "alerts", "raise", "--severity", "critical", "--summary", "payments API down " + long, "--label",
+        "service=payments", "--runbook", "https://runbooks.example/payments",
+      ]
+    ).stdout.trimmingCharacters(in: .newlines)
+    try watch(workspace, base)
+    try watch(workspace, base)
+    var sent = try bodies(receiver)
+    #expect(sent.count == 1, "one trigger, however often the watcher looks")
+    let trigger = try #require(sent.first)
+    #expect(trigger["routing_key"] as? String == "R0UT1NGKEY")
+    #expect(trigger["event_action"] as? String == "trigger")
+    let dedup = try #require(trigger["dedup_key"] as? String)
+    #expect(dedup.hasPrefix("opsdeck-"))
+    let payload = try #require(trigger["payload"] as? [String: Any])
+    #expect((payload["summary"] as? String)?.count == 1_024)
+    #expect(payload["severity"] as? String == "critical")
+    #expect(payload["source"] as? String == "cli")
+    #expect((payload["custom_details"] as? [String: String])?["service"] == "payments")
+    #expect(((trigger["links"] as? [[String: String]])?.first)?["href"] == "https://runbooks.example/payments")
+    _ = try workspace.opsdeck(base + ["alerts", "ack", id])
+    try watch(workspace, base)
+    _ = try workspace.opsdeck(base + ["alerts", "resolve", id])
+    try watch(workspace, base)
+    sent = try bodies(receiver)
+    #expect(sent.map { $0["event_action"] as? String } == ["trigger", "acknowledge", "resolve"])
+    #expect(sent.allSatisfy { $0["dedup_key"] as? String == dedup })
+    let trail = try workspace.opsdeck(base + ["alerts", "history", id]).stdout
+    #expect(trail.contains("notified") && trail.contains("oncall trigger") && trail.contains("oncall resolve"))
+  }
+
+  @Test func aReceiverThatFailsThenAcceptsGetsExactlyOneDelivery() throws {
+    let (workspace, receiver, base) = try prepared(type: "slack", answer: "500", backoff: "fixed:1s")
+    _ = try workspace.opsdeck(
+      base + ["alerts", "raise", "--severity", "error", "--summary", "webhooks failing", "--label", "endpoint=3"])
+    _ = try workspace.opsdeck(base + ["jobs", "add", "alerts", "alerts.watch"])
+    // The first try meets the 500; the retry, after the fixed backoff, the 202.
+    let worker = try Programs.start(
+      Programs.opsdeck, base + ["work", "--until-empty", "--queue", "alerts"], in: workspace.url)
+    var waited = 0
+    while try receiver.count() == 0 && waited < 200 {
+      usleep(10_000)
+      waited += 1
+    }
+    try receiver.answer("202")
+    _ = try worker.wait(timeout: 30)
+    try watch(workspace, base)
+    let requests = try receiver.requests()
+    #expect(requests.count == 2)
+    let slack = try bodies(receiver).last ?? [:]
+    #expect((slack["text"] as? String) == "🟠 ERROR: webhooks failing")
+    let blocks = slack["blocks"] as? [[String: Any]] ?? []
+    #expect(blocks.first?["type"] as? String == "header")
+    let trail = try workspace.opsdeck(base + ["alerts", "history", "1"]).stdout
+    #expect(trail.contains("notification_failed") && trail.contains("notified"))
+  }
+
+  @Test func aBadRouteIsOneLine() throws {
+    let workspace = try Workspace()
+    try workspace.write("ops.toml", "[alerting.route]\nreceiver = \"nobody\"\n")
+    let outcome = try workspace.opsdeck(["--config", workspace.path("ops.toml"), "config", "check"])
+    #expect(outcome.status == 2)
+    #expect(outcome.stderr.contains("alerting.route.receiver: no receiver named 'nobody'"), "\(outcome.stderr)")
+  }
+}
