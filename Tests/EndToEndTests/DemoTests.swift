@@ -49,6 +49,7 @@ import Testing
     #expect(run.status == 0, "\(run.stderr)")
     let name = dependencies[0]["name"] as? String ?? "?"
     let history = try workspace.opsdeck(["--db", db, "breakers", "history", name, "--json"])
+    try #require(history.status == 0, "\(history.stderr)")
     let moves = try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]] ?? []
     let states = Set(moves.compactMap { $0["to"] as? String })
     #expect(states.isSuperset(of: ["open", "half_open", "closed"]), "\(history.stdout)")
