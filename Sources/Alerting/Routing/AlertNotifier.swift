@@ -268,10 +268,12 @@ public struct AlertNotifier: Sendable {
       ])
     }
   }
+}
 
+extension AlertStore {
   /// An alert's outbox rows, oldest first.
   public func notifications(_ alertID: Int64) throws -> [AlertNotification] {
-    try alerts.store.pool.read { db in
+    try store.pool.read { db in
       try Row.fetchAll(
         db,
         sql: """

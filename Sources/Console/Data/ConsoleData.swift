@@ -104,7 +104,9 @@ public struct ConsoleDataSource: Sendable {
   public var alerts: AlertStore { AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor) }
 
   public func alertDetail(_ id: Int64) throws -> AlertDetail {
-    AlertDetail(alert: try alerts.alert(id), events: try alerts.history(id))
+    let alerts = self.alerts
+    return AlertDetail(
+      alert: try alerts.alert(id), events: try alerts.history(id), notifications: try alerts.notifications(id))
   }
 
   /// A breaker's transitions and recent calls, newest first.
@@ -165,4 +167,5 @@ public struct BreakerDetail: Sendable, Equatable {
 public struct AlertDetail: Sendable, Equatable {
   public var alert: Alert
   public var events: [AlertEvent]
+  public var notifications: [AlertNotification] = []
 }

@@ -122,6 +122,18 @@ enum AlertOverlay {
       let note = event.note.map { "  \($0)" } ?? ""
       lines.append(("  \(Format.age(event.at, now: now)) ago  \(event.kind) by \(event.actor)\(note)", theme.dialog))
     }
+    if !detail.notifications.isEmpty {
+      lines.append(("notifications", theme.dialogHeading))
+      for notification in detail.notifications.suffix(6) {
+        let when = notification.sentAt.map { "sent \(Format.age($0, now: now)) ago" } ?? notification.state
+        let error = notification.lastError.map { "  \($0)" } ?? ""
+        lines.append(
+          (
+            "  \(notification.receiver) \(notification.event)  \(when), \(notification.attempts) tries\(error)",
+            theme.dialog
+          ))
+      }
+    }
     lines.append(("", theme.dialog))
     lines.append(("Esc closes", theme.dialog))
     Box.draw(&buffer, lines: lines, title: "alert \(id)", theme: theme)
