@@ -264,16 +264,7 @@ struct AlertsCommand: ParsableCommand {
       guard format == "alertmanager" else {
         throw ValidationError("invalid --format '\(format)': expected alertmanager")
       }
-      let data: Data
-      if file == "-" {
-        data = FileHandle.standardInput.readDataToEndOfFile()
-      } else {
-        guard let read = FileManager.default.contents(atPath: file) else {
-          throw ValidationError("\(file): cannot read it")
-        }
-        data = read
-      }
-      let outcome = try AlertmanagerIngest.ingest(data, into: global.runtime().alertStore(.write))
+      let outcome = try AlertmanagerIngest.ingest(Parse.input(file), into: global.runtime().alertStore(.write))
       Output.line("\(outcome.opened) opened, \(outcome.repeated) repeated, \(outcome.resolved) resolved")
     }
   }

@@ -101,15 +101,7 @@ struct JobsCommand: ParsableCommand {
     @Argument(help: "A JSON-lines file, or - for standard input.") var file: String
 
     func run() throws {
-      let text: String
-      if file == "-" {
-        text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-      } else {
-        guard let data = FileManager.default.contents(atPath: file) else {
-          throw UsageError("\(file): cannot read the file")
-        }
-        text = String(decoding: data, as: UTF8.self)
-      }
+      let text = String(decoding: try Parse.input(file), as: UTF8.self)
       let source = file == "-" ? "stdin" : file
       var jobs: [NewJob] = []
       for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -60,6 +60,15 @@ extension Output {
 
 /// Parses the option texts that engines take as numbers, naming the flag.
 enum Parse {
+  /// A file's bytes, or standard input's for `-`.
+  static func input(_ file: String) throws -> Data {
+    if file == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+    guard let data = FileManager.default.contents(atPath: file) else {
+      throw UsageError("\(file): cannot read the file")
+    }
+    return data
+  }
+
   static func milliseconds(_ text: String?, flag: String) throws -> Int64? {
     guard let text else { return nil }
     do {
