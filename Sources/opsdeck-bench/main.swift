@@ -22,6 +22,21 @@ func measure(_ label: String, unit: String, count: Int, _ body: () throws -> Voi
   print("\(padded) \(String(format: "%12.0f", rate)) \(unit)/s   (\(count) in \(String(format: "%.3f", seconds)) s)")
 }
 
+/// Runs `body` `rounds` times and prints the median time (and the p99 with
+/// `tail`) in milliseconds.
+func timings(_ label: String, rounds: Int, tail: Bool = false, note: String = "", _ body: () throws -> Void) rethrows {
+  var times: [Double] = []
+  for _ in 0..<rounds {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+  }
+  times.sort()
+  var text = String(format: "  median %.2f ms", times[rounds / 2])
+  if tail { text += String(format: "  p99 %.2f ms", times[min(rounds - 1, rounds * 99 / 100)]) }
+  print(label.padding(toLength: 44, withPad: " ", startingAt: 0) + text + note)
+}
+
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-bench-\(getpid())")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
@@ -325,48 +340,27 @@ let failing = try consoleStore.claim(queue: "webhooks", limit: 1_000, lockDurati
 try consoleStore.finish(failing.map { .failed($0, error: "POST https://hooks.example/x: 503 Service Unavailable") })
 let dataSource = ConsoleDataSource(jobs: consoleStore)
 let consoleUser = ConsoleUser(name: "bench", readOnly: false)
-var frameTimes: [Double] = []
 var consoleState = ConsoleState(width: 120, height: 40, user: consoleUser, databaseName: "console.db")
 consoleState.pane = .jobs
 consoleState.selectedQueue = "webhooks"
 consoleState.stateTab = .failed
-for _ in 0..<200 {
-  let start = DispatchTime.now().uptimeNanoseconds
-  let snapshot = try dataSource.load(consoleState.request)
-  consoleState.apply(snapshot)
-  let frame = Frame.render(consoleState, now: Date(), theme: Theme())
-  sink &+= frame.width
-  frameTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+try timings("view model + 120x40 frame, Jobs pane (failed)", rounds: 200, tail: true) {
+  consoleState.apply(try dataSource.load(consoleState.request))
+  sink &+= Frame.render(consoleState, now: Date(), theme: Theme()).width
 }
-frameTimes.sort()
-print(
-  "view model + 120x40 frame, Jobs pane (failed)".padding(toLength: 44, withPad: " ", startingAt: 0)
-    + String(format: "  median %.2f ms  p99 %.2f ms", frameTimes[100], frameTimes[197]))
-var renderTimes: [Double] = []
-for _ in 0..<1_000 {
-  let start = DispatchTime.now().uptimeNanoseconds
+timings("render alone, 120x40", rounds: 1_000) {
   sink &+= Frame.render(consoleState, now: Date(), theme: Theme()).height
-  renderTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
 }
-renderTimes.sort()
-print(
-  "render alone, 120x40".padding(toLength: 44, withPad: " ", startingAt: 0)
-    + String(format: "  median %.2f ms", renderTimes[500]))
 
 // Keyset paging: the page G jumps to, and a page in the middle, of 899,000
 // waiting jobs (an OFFSET would walk every row before it).
-var pageTimes: [Double] = []
 let middle = try consoleStore.page(queue: "emails", state: .waiting, anchor: .first, limit: 450_000).keys.last!
-for round in 0..<200 {
-  let start = DispatchTime.now().uptimeNanoseconds
+var round = 0
+try timings("a page at the end or middle of 899k waiting", rounds: 200, tail: true) {
   let anchor: JobPageAnchor = round % 2 == 0 ? .last : .after(middle)
+  round += 1
   sink &+= try consoleStore.page(queue: "emails", state: .waiting, anchor: anchor, limit: 200).jobs.count
-  pageTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
 }
-pageTimes.sort()
-print(
-  "a page at the end or middle of 899k waiting".padding(toLength: 44, withPad: " ", startingAt: 0)
-    + String(format: "  median %.2f ms  p99 %.2f ms", pageTimes[100], pageTimes[197]))
 
 // The real console in a real terminal (tmux), on the database above: time
 // from starting it to its first frame and to the first frame with data,
@@ -643,35 +637,10 @@ func alertingBench() throws {
   var state = ConsoleState(
     width: 120, height: 40, user: ConsoleUser(name: "bench", readOnly: false), databaseName: "alerts.db")
   state.pane = .alerts
-  var times: [Double] = []
-  for _ in 0..<50 {
-    let start = DispatchTime.now().uptimeNanoseconds
+  try timings("Alerts pane, 100,000 in history, 1,000 open", rounds: 50, note: " (snapshot read + 120x40 frame)") {
     state.apply(try source.load(state.request))
     _ = Frame.render(state, now: Date(), theme: Theme())
-    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
   }
-  times.sort()
-  print(
-    "Alerts pane, 100,000 in history, 1,000 open".padding(toLength: 44, withPad: " ", startingAt: 0)
-      + String(format: "  median %.2f ms (snapshot read + 120x40 frame)", times[25]))
-  var lists: [Double] = []
-  for _ in 0..<50 {
-    let start = DispatchTime.now().uptimeNanoseconds
-    _ = try history.list(limit: 2_000)
-    lists.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-  }
-  lists.sort()
-  print(
-    "  of which the open alerts".padding(toLength: 44, withPad: " ", startingAt: 0)
-      + String(format: "  median %.2f ms", lists[25]))
-  var renders: [Double] = []
-  for _ in 0..<200 {
-    let start = DispatchTime.now().uptimeNanoseconds
-    _ = Frame.render(state, now: Date(), theme: Theme())
-    renders.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-  }
-  renders.sort()
-  print(
-    "  render alone".padding(toLength: 44, withPad: " ", startingAt: 0)
-      + String(format: "  median %.2f ms", renders[100]))
+  try timings("  of which the open alerts", rounds: 50) { _ = try history.list(limit: 2_000) }
+  timings("  render alone", rounds: 200) { _ = Frame.render(state, now: Date(), theme: Theme()) }
 }
