@@ -469,6 +469,24 @@ struct ConsoleBehaviourTests {
     #expect(silenced.map(\.summary) == ["payments API down"])
   }
 
+  /// `f` and `t` narrow the list by severity and by status.
+  @Test func alertsFilterBySeverityAndStatus() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    try fixture.populateAlerts()
+    let (app, terminal) = fixture.app(width: 120, height: 40)
+    terminal.type("5f")
+    app.settle()
+    #expect(app.state.visibleAlerts.map(\.severity) == [.critical, .critical])
+    terminal.type("ffff")
+    app.settle()
+    #expect(app.state.visibleAlerts.count == 5)
+    terminal.type("tt")
+    app.settle()
+    #expect(app.state.visibleAlerts.map(\.acknowledgedBy) == ["maria"])
+    #expect(try #require(terminal.lastFrame).text.contains("Alerts (acknowledged only)"))
+  }
+
   @Test func theReadmeCarriesTheKeyTables() throws {
     let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("README.md")

@@ -139,6 +139,8 @@ public struct ConsoleState: Sendable {
   public var selectedAlert: Int64? = nil
   public var markedAlerts: Set<Int64> = []
   public var alertSeverity: Severity? = nil
+  /// `t`: every open alert, or only firing, acknowledged or silenced ones.
+  public var alertStatus: String? = nil
   public var alertDetail: AlertDetail? = nil
   public var lastAck: (ids: [Int64], at: Date)? = nil
   /// How long `u` can undo an acknowledgement.
@@ -206,6 +208,12 @@ public struct ConsoleState: Sendable {
   public var visibleAlerts: [Alert] {
     var alerts = snapshot?.alerts ?? []
     if let severity = alertSeverity { alerts = alerts.filter { $0.severity == severity } }
+    switch alertStatus {
+    case "firing": alerts = alerts.filter { $0.status == .firing && !$0.silenced }
+    case "acknowledged": alerts = alerts.filter { $0.status == .acknowledged }
+    case "silenced": alerts = alerts.filter { $0.silenced || ($0.snoozedUntil.map { $0 > now } ?? false) }
+    default: break
+    }
     guard let filter, !filter.isEmpty, filterTarget == .alerts else { return alerts }
     return alerts.filter {
       $0.summary.localizedCaseInsensitiveContains(filter) || $0.source.localizedCaseInsensitiveContains(filter)
@@ -540,6 +548,11 @@ public struct ConsoleState: Sendable {
       if !ids.isEmpty { overlay = .confirm(.resolve(ids: ids)) }
     case .silenceAlert:
       if let alert = currentAlert { overlay = .silence(SilenceForm(alert: alert)) }
+    case .cycleStatus:
+      let all: [String?] = [nil, "firing", "acknowledged", "silenced"]
+      let index = all.firstIndex(of: alertStatus) ?? 0
+      alertStatus = all[(index + 1) % all.count]
+      message = "showing \(alertStatus ?? "every open") alert\(alertStatus == nil ? "" : "s")"
     case .cycleSeverity:
       let all: [Severity?] = [nil] + Severity.allCases
       let index = all.firstIndex(of: alertSeverity) ?? 0

@@ -7,7 +7,7 @@ public enum Action: Hashable, Sendable {
   case nextState, previousState, open, back
   case retry, remove, promote, toggleQueuePause, retryAllFailed, addJob
   case breaker(BreakerCommand)
-  case markAlert, acknowledgeAlerts, undoAck, resolveAlerts, cycleSeverity, silenceAlert
+  case markAlert, acknowledgeAlerts, undoAck, resolveAlerts, cycleSeverity, cycleStatus, silenceAlert
   case filter, command
 }
 
@@ -106,6 +106,7 @@ public enum Keymap {
     let viewing: [KeyBinding] = [
       KeyBinding(.enter, .open, "labels, trail", footer: true),
       KeyBinding(.character("f"), .cycleSeverity, "severity filter", footer: true),
+      KeyBinding(.character("t"), .cycleStatus, "status filter (firing, acknowledged, silenced)"),
     ]
     let acting: [KeyBinding] = [
       KeyBinding(.character(" "), .markAlert, "mark"),

@@ -45,7 +45,8 @@ enum AlertsPane {
   }
 
   static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, now: Date, theme: Theme) {
-    let title = "Alerts" + (state.alertSeverity.map { " (\($0.rawValue) only)" } ?? "")
+    let filters = [state.alertSeverity?.rawValue, state.alertStatus].compactMap { $0 }
+    let title = "Alerts" + (filters.isEmpty ? "" : " (\(filters.joined(separator: ", ")) only)")
     guard
       PaneTop.begin(
         &buffer, state, area: area, title: title, theme: theme,
