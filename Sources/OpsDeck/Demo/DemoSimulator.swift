@@ -14,7 +14,9 @@ public final class DemoSimulator: Sendable {
   public let scenario: DemoScenario
   let jobs: JobStore
   let seed: UInt64
-  private let running = Atomic<Bool>(false)
+  /// True from the start until ``stop()``: the simulator's threads may
+  /// start in any order, and a stop before one starts still stops it.
+  private let running = Atomic<Bool>(true)
 
   public init(scenario: DemoScenario, jobs: JobStore, seed: UInt64) {
     self.scenario = scenario
@@ -105,7 +107,6 @@ public final class DemoSimulator: Sendable {
 
   /// Adds the scenario's jobs every second until ``stop()``.
   public func run(logger: Logger) {
-    running.store(true, ordering: .relaxed)
     var random = SplitMix64(seed: seed &+ 1)
     var owed: [String: Double] = [:]
     while running.load(ordering: .relaxed) {
