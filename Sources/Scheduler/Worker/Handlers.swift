@@ -133,14 +133,23 @@ enum Subprocess {
     process.standardInput = FileHandle.nullDevice
     let stdout = TailBuffer()
     let stderr = TailBuffer()
-    output.fileHandleForReading.readabilityHandler = { stdout.append($0.availableData) }
-    errors.fileHandleForReading.readabilityHandler = { stderr.append($0.availableData) }
     let exit = ExitWaiter()
     process.terminationHandler = { finished in exit.finished(finished.terminationStatus) }
     do {
       try process.run()
     } catch {
       throw HandlerFailure("cannot run '\(command)': \(error.localizedDescription)")
+    }
+    // Each pipe is read to its end on a thread of its own: a readability
+    // handler could still be appending a chunk after the exit was seen.
+    let readers = DispatchGroup()
+    for (pipe, buffer) in [(output, stdout), (errors, stderr)] {
+      readers.enter()
+      Thread.detachNewThread {
+        let handle = pipe.fileHandleForReading
+        while case let chunk = handle.availableData, !chunk.isEmpty { buffer.append(chunk) }
+        readers.leave()
+      }
     }
     let pid = process.processIdentifier
     let timedOut = Atomic<Bool>(false)
@@ -162,10 +171,9 @@ enum Subprocess {
       DispatchQueue.global().asyncAfter(deadline: .now() + 2) { kill(pid, SIGKILL) }
     }
     killer.cancel()
-    output.fileHandleForReading.readabilityHandler = nil
-    errors.fileHandleForReading.readabilityHandler = nil
-    stdout.append(output.fileHandleForReading.readDataToEndOfFile())
-    stderr.append(errors.fileHandleForReading.readDataToEndOfFile())
+    // The output ends when the program exits, unless something it started
+    // still holds the pipe: then what arrived within a second is kept.
+    _ = readers.wait(timeout: .now() + 1)
     if Task.isCancelled { throw CancellationError() }
     if process.terminationReason == .uncaughtSignal {
       if let timeout, timedOut.load(ordering: .relaxed) {
