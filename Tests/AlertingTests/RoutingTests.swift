@@ -31,3 +31,33 @@ struct RoutingTests {
     #expect(try names(["severity": "info", "service": "api"]) == ["slack-api"])
   }
 }
+
+/// A critical "database down" mutes the warnings it causes on its cluster.
+struct InhibitionTests {
+  func alert(_ id: Int64, _ severity: Severity, _ labels: [String: String], status: AlertStatus = .firing) -> Alert {
+    Alert(
+      id: id, fingerprint: "f\(id)", severity: severity, status: status, summary: "s", labels: labels, source: "t",
+      count: 1, firstSeen: .distantPast, lastSeen: .distantPast)
+  }
+
+  @Test func theSourceMutesMatchingTargetsWithEqualLabels() throws {
+    let rule = InhibitRule(
+      source: [try LabelMatcher(parsing: "alertname=DatabaseDown"), try LabelMatcher(parsing: "severity=critical")],
+      target: [try LabelMatcher(parsing: "severity=warning")], equal: ["cluster"])
+    let alerts = [
+      alert(1, .critical, ["alertname": "DatabaseDown", "cluster": "eu"]),
+      alert(2, .warning, ["alertname": "SlowQueries", "cluster": "eu"]),
+      alert(3, .warning, ["alertname": "SlowQueries", "cluster": "us"]),
+      alert(4, .error, ["alertname": "Errors", "cluster": "eu"]),
+    ]
+    #expect(InhibitRule.inhibited(alerts, rules: [rule]) == [2])
+    // A resolved source mutes nothing.
+    var resolved = alerts
+    resolved[0].status = .resolved
+    #expect(InhibitRule.inhibited(resolved, rules: [rule]).isEmpty)
+    // An alert never inhibits itself.
+    let selfRule = InhibitRule(
+      source: [try LabelMatcher(parsing: "severity=warning")], target: [try LabelMatcher(parsing: "severity=warning")])
+    #expect(InhibitRule.inhibited([alerts[1]], rules: [selfRule]).isEmpty)
+  }
+}

@@ -4,7 +4,7 @@ import Testing
 /// Alerts routed to real local receivers: PagerDuty's Events API and
 /// Slack's incoming webhook, played by the test HTTP server.
 @Suite struct NotificationTests {
-  func prepared(type: String, answer: String, backoff: String = "fixed:50ms") throws -> (
+  func prepared(type: String, answer: String, backoff: String = "fixed:50ms", extra: String = "") throws -> (
     Workspace, HTTPReceiver, [String]
   ) {
     let workspace = try Workspace()
@@ -23,6 +23,7 @@ import Testing
       [alerting.route]
       receiver = "oncall"
       group_wait = "0s"
+      \(extra)
       """)
     let base = ["--db", workspace.path("ops.db"), "--config", workspace.path("ops.toml")]
     #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
@@ -100,6 +101,28 @@ import Testing
     #expect(blocks.first?["type"] as? String == "header")
     let trail = try workspace.opsdeck(base + ["alerts", "history", "1"]).stdout
     #expect(trail.contains("notification_failed") && trail.contains("notified"))
+  }
+
+  @Test func aCriticalDatabaseDownMutesTheWarningsItCauses() throws {
+    let (workspace, receiver, base) = try prepared(
+      type: "webhook", answer: "200",
+      extra: """
+        [[alerting.inhibit_rules]]
+        source_matchers = ["alertname=DatabaseDown", "severity=critical"]
+        target_matchers = ["severity=warning"]
+        equal = ["cluster"]
+        """)
+    let raise = base + ["alerts", "raise", "--label", "cluster=eu"]
+    _ = try workspace.opsdeck(
+      raise + ["--severity", "critical", "--summary", "db down", "--label", "alertname=DatabaseDown"])
+    _ = try workspace.opsdeck(raise + ["--severity", "warning", "--summary", "slow queries"])
+    _ = try workspace.opsdeck(
+      base + ["alerts", "raise", "--severity", "warning", "--summary", "slow", "--label", "cluster=us"])
+    try watch(workspace, base)
+    let summaries = try bodies(receiver).compactMap { $0["summary"] as? String }.sorted()
+    #expect(summaries == ["db down", "slow"])
+    // The muted warning is still recorded, open.
+    #expect(try workspace.opsdeck(base + ["alerts", "list"]).stdout.contains("slow queries"))
   }
 
   @Test func aBadRouteIsOneLine() throws {

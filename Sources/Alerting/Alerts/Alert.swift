@@ -42,6 +42,31 @@ public struct Alert: Sendable, Equatable {
   public var snoozedUntil: Date?
   /// Covered by an active silence (recorded, not notified).
   public var silenced: Bool = false
+
+  public init(
+    id: Int64, fingerprint: String, severity: Severity, status: AlertStatus, summary: String,
+    description: String? = nil, runbookURL: String? = nil, labels: [String: String], source: String, count: Int,
+    firstSeen: Date, lastSeen: Date, acknowledgedBy: String? = nil, acknowledgedAt: Date? = nil,
+    resolvedAt: Date? = nil, snoozedUntil: Date? = nil, silenced: Bool = false
+  ) {
+    self.id = id
+    self.fingerprint = fingerprint
+    self.severity = severity
+    self.status = status
+    self.summary = summary
+    self.description = description
+    self.runbookURL = runbookURL
+    self.labels = labels
+    self.source = source
+    self.count = count
+    self.firstSeen = firstSeen
+    self.lastSeen = lastSeen
+    self.acknowledgedBy = acknowledgedBy
+    self.acknowledgedAt = acknowledgedAt
+    self.resolvedAt = resolvedAt
+    self.snoozedUntil = snoozedUntil
+    self.silenced = silenced
+  }
 }
 
 /// A row of an alert's audit trail.

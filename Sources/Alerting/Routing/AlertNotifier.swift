@@ -32,6 +32,8 @@ public struct AlertNotifier: Sendable {
   public let route: AlertRoute?
   public let registry: BreakerRegistry
   public let mailer: Mailer?
+  /// Alerts these rules inhibit are not notified.
+  public var inhibitRules: [InhibitRule] = []
   public var attempts = 8
   public var backoff = Backoff(kind: .exponential, delayMilliseconds: 5_000, jitter: 0.2)
   public var timeouts = HTTPTimeouts()
@@ -83,9 +85,10 @@ public struct AlertNotifier: Sendable {
     for row in sent {
       rounds["\(row[0] as Int64)|\(row[1] as String)|\(row[2] as String)"] = (row[3], row[4])
     }
+    let inhibited = InhibitRule.inhibited(open, rules: inhibitRules)
     for alert in open + resolved {
       if alert.status != .resolved {
-        if alert.silenced { continue }
+        if alert.silenced || inhibited.contains(alert.id) { continue }
         if let until = alert.snoozedUntil, until > now { continue }
       }
       var labels = alert.labels

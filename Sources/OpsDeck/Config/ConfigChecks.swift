@@ -102,6 +102,20 @@ enum ConfigChecks {
       }
     }
     checkRoute(alerting.table("route"), ["alerting", "route"])
+    for (index, rule) in alerting.tableList("inhibit_rules").enumerated() {
+      let path = ["alerting", "inhibit_rules[\(index)]"]
+      for key in ["source_matchers", "target_matchers"] {
+        let matchers = rule.list(key) ?? []
+        if matchers.isEmpty { problems.append(Problem(path: path, message: "\(key) is required")) }
+        for matcher in matchers {
+          do {
+            _ = try LabelMatcher(parsing: matcher)
+          } catch {
+            problems.append(Problem(path: path + [key], message: error.message))
+          }
+        }
+      }
+    }
     if let backoff = alerting.string("notify_backoff") {
       do {
         _ = try Backoff(parsing: backoff)

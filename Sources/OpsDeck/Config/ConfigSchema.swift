@@ -304,6 +304,21 @@ public enum ConfigSchema {
             ConfigKey("routing_key", .secret, default: nil, doc: "PagerDuty's integration (routing) key."),
             ConfigKey("to", .stringList, default: nil, doc: "E-mail recipients."),
           ]),
+        .list(
+          "inhibit_rules",
+          doc:
+            "While an alert matches source_matchers, alerts matching target_matchers that share the equal labels are not notified.",
+          example: """
+            [[alerting.inhibit_rules]]
+            source_matchers = ["alertname=DatabaseDown", "severity=critical"]
+            target_matchers = ["severity=warning"]
+            equal = ["cluster"]
+            """,
+          [
+            ConfigKey("source_matchers", .stringList, default: nil, doc: "What the muting alert matches."),
+            ConfigKey("target_matchers", .stringList, default: nil, doc: "What the muted alerts match."),
+            ConfigKey("equal", .stringList, default: nil, doc: "Labels both must share."),
+          ]),
         ConfigKey(
           "route",
           .table(

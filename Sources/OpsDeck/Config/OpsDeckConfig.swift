@@ -26,6 +26,7 @@ public struct OpsDeckConfig: Sendable {
   public let receivers: [AlertReceiver]
   /// The routing tree; nil when it names no receiver (nothing is notified).
   public let route: AlertRoute?
+  public let inhibitRules: [InhibitRule]
   /// `[fx]`'s schedule: cron and zone.
   public let fxCron: (pattern: String, tz: String)
   /// `[health] every`.
@@ -142,6 +143,12 @@ public struct OpsDeckConfig: Sendable {
       AlertReceiver(
         name: entry.string("name") ?? "", kind: AlertReceiver.Kind(rawValue: entry.string("type") ?? "") ?? .webhook,
         url: entry.string("url"), routingKey: entry.string("routing_key"), to: entry.list("to") ?? [])
+    }
+    self.inhibitRules = alertingTable.tableList("inhibit_rules").map { rule in
+      InhibitRule(
+        source: (rule.list("source_matchers") ?? []).compactMap { try? LabelMatcher(parsing: $0) },
+        target: (rule.list("target_matchers") ?? []).compactMap { try? LabelMatcher(parsing: $0) },
+        equal: rule.list("equal") ?? [])
     }
     let root = Self.route(alertingTable.table("route"), parent: AlertRoute())
     self.route = root.receiver == nil && root.routes.isEmpty ? nil : root

@@ -76,6 +76,7 @@ extension Runtime {
       alerts: AlertStore(store: jobs.store, clock: clock, actor: "opsdeck"), jobs: jobs, receivers: config.receivers,
       route: config.route, registry: dependencies.registry,
       mailer: Mailer(settings: config.smtp.mail, registry: dependencies.registry))
+    configured.inhibitRules = config.inhibitRules
     configured.attempts = config.alerting.notifyAttempts
     configured.backoff = config.alerting.notifyBackoff
     let notifier = configured
