@@ -61,3 +61,16 @@ struct InhibitionTests {
     #expect(InhibitRule.inhibited([alerts[1]], rules: [selfRule]).isEmpty)
   }
 }
+
+struct EscalationTests {
+  @Test func levelsAreReachedByTheirDelaysAndTheLadderRepeats() {
+    let policy = EscalationPolicy(
+      name: "critical", matchers: [],
+      levels: [.init(receivers: ["oncall"], after: .zero), .init(receivers: ["manager"], after: .seconds(900))],
+      repeatCount: 1, repeatEvery: .seconds(3_600))
+    #expect(policy.reached(after: .seconds(1)).map { "\($0.cycle).\($0.level)" } == ["0.0"])
+    #expect(policy.reached(after: .seconds(900)).map { "\($0.cycle).\($0.level)" } == ["0.0", "0.1"])
+    #expect(policy.reached(after: .seconds(3_600)).map { "\($0.cycle).\($0.level)" } == ["0.0", "0.1", "1.0"])
+    #expect(policy.reached(after: .seconds(99_999)).count == 4)
+  }
+}

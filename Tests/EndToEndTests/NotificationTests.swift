@@ -23,7 +23,7 @@ import Testing
       [alerting.route]
       receiver = "oncall"
       group_wait = "0s"
-      \(extra)
+      \(extra.replacingOccurrences(of: "RECEIVER", with: receiver.base))
       """)
     let base = ["--db", workspace.path("ops.db"), "--config", workspace.path("ops.toml")]
     #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
@@ -123,6 +123,43 @@ import Testing
     #expect(summaries == ["db down", "slow"])
     // The muted warning is still recorded, open.
     #expect(try workspace.opsdeck(base + ["alerts", "list"]).stdout.contains("slow queries"))
+  }
+
+  /// Unacknowledged, an alert climbs to the next level after its delay;
+  /// acknowledged, it stops.
+  @Test func anUnacknowledgedAlertEscalatesAndAnAckStopsIt() throws {
+    let (workspace, receiver, base) = try prepared(
+      type: "webhook", answer: "200",
+      extra: """
+        [[alerting.receivers]]
+        name = "manager"
+        type = "webhook"
+        url = "RECEIVER/manager"
+        [[alerting.escalation_policies]]
+        name = "critical"
+        matchers = ["severity=critical"]
+        [[alerting.escalation_policies.levels]]
+        receivers = ["manager"]
+        after = "15m"
+        """)
+    let at = { (time: String) in ["--now", "2026-11-25T09:\(time):00Z"] }
+    let first = try workspace.opsdeck(
+      base + at("00") + ["alerts", "raise", "--severity", "critical", "--summary", "db down"]
+    )
+    .stdout.trimmingCharacters(in: .newlines)
+    let second = try workspace.opsdeck(
+      base + at("00") + ["alerts", "raise", "--severity", "critical", "--summary", "api down"]
+    )
+    .stdout.trimmingCharacters(in: .newlines)
+    try watch(workspace, base + at("01"))
+    _ = try workspace.opsdeck(base + at("05") + ["alerts", "ack", second])
+    try watch(workspace, base + at("16"))
+    let paths = try receiver.requests().compactMap { $0["path"] as? String }
+    #expect(paths.filter { $0 == "/webhook" }.count == 2)
+    #expect(paths.filter { $0 == "/manager" }.count == 1, "\(paths)")
+    let trail = try workspace.opsdeck(base + ["alerts", "history", first]).stdout
+    #expect(trail.contains("escalated") && trail.contains("critical level 1: manager"))
+    #expect(!(try workspace.opsdeck(base + ["alerts", "history", second]).stdout.contains("escalated")))
   }
 
   @Test func aBadRouteIsOneLine() throws {

@@ -34,6 +34,8 @@ public struct AlertNotifier: Sendable {
   public let mailer: Mailer?
   /// Alerts these rules inhibit are not notified.
   public var inhibitRules: [InhibitRule] = []
+  /// Escalation policies: unacknowledged alerts climb their levels.
+  public var escalations: [EscalationPolicy] = []
   public var attempts = 8
   public var backoff = Backoff(kind: .exponential, delayMilliseconds: 5_000, jitter: 0.2)
   public var timeouts = HTTPTimeouts()
@@ -60,10 +62,11 @@ public struct AlertNotifier: Sendable {
   /// Returns how many rows it wrote.
   @discardableResult
   public func plan() throws -> Int {
-    guard let route else { return 0 }
+    guard route != nil || !escalations.isEmpty else { return 0 }
     let now = jobs.clock.now()
     let nowMS = Self.milliseconds(now)
     var due: [(alert: Int64, receiver: String, event: String, round: Int)] = []
+    var escalated: [(alert: Int64, policy: String, level: Int, receiver: String)] = []
     let store = alerts.store
     let open = try alerts.list(limit: 100_000)
     let resolved = try store.pool.read { db in
@@ -93,6 +96,22 @@ public struct AlertNotifier: Sendable {
       }
       var labels = alert.labels
       labels["severity"] = alert.severity.rawValue
+      // Escalation: each level reached while the alert fires unacknowledged
+      // is one trigger per receiver, its round 1000 × cycle + 100 + level.
+      if alert.status == .firing {
+        for policy in escalations where policy.matchers.allSatisfy({ $0.matches(labels) }) {
+          let elapsed = Duration.milliseconds(nowMS - Self.milliseconds(alert.firstSeen))
+          for step in policy.reached(after: elapsed) {
+            let round = 1_000 * step.cycle + 100 + step.level
+            for name in policy.levels[step.level].receivers where receivers[name] != nil {
+              if let known = rounds["\(alert.id)|\(name)|trigger"], known.round >= round { continue }
+              due.append((alert.id, name, "trigger", round))
+              escalated.append((alert.id, policy.name, step.level, name))
+            }
+          }
+        }
+      }
+      guard let route else { continue }
       for (name, node) in route.receivers(for: labels) {
         guard let receiver = receivers[name] else { continue }
         let trigger = rounds["\(alert.id)|\(name)|trigger"]
@@ -126,7 +145,13 @@ public struct AlertNotifier: Sendable {
             INSERT INTO alert_notifications (alert_id, receiver, event, round, created_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (alert_id, receiver, event, round) DO NOTHING
             """, arguments: [item.alert, item.receiver, item.event, item.round, nowMS])
-        written += db.changesCount
+        let inserted = db.changesCount
+        written += inserted
+        if inserted == 1, let step = escalated.first(where: { $0.alert == item.alert && $0.receiver == item.receiver })
+        {
+          try AlertStore.event(
+            db, item.alert, nowMS, "escalated", "opsdeck", "\(step.policy) level \(step.level + 1): \(step.receiver)")
+        }
       }
       return try Int64.fetchAll(db, sql: "SELECT id FROM alert_notifications WHERE state = 'pending'")
     }

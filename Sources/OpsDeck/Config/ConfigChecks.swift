@@ -102,6 +102,16 @@ enum ConfigChecks {
       }
     }
     checkRoute(alerting.table("route"), ["alerting", "route"])
+    for (index, policy) in alerting.tableList("escalation_policies").enumerated() {
+      let path = ["alerting", "escalation_policies[\(index)]"]
+      if policy.tableList("levels").isEmpty { problems.append(Problem(path: path, message: "levels: at least one")) }
+      for (number, level) in policy.tableList("levels").enumerated() {
+        for receiver in level.list("receivers") ?? [] where !receiverNames.contains(receiver) {
+          problems.append(
+            Problem(path: path + ["levels[\(number)]", "receivers"], message: "no receiver named '\(receiver)'"))
+        }
+      }
+    }
     for (index, rule) in alerting.tableList("inhibit_rules").enumerated() {
       let path = ["alerting", "inhibit_rules[\(index)]"]
       for key in ["source_matchers", "target_matchers"] {

@@ -305,6 +305,37 @@ public enum ConfigSchema {
             ConfigKey("to", .stringList, default: nil, doc: "E-mail recipients."),
           ]),
         .list(
+          "escalation_policies",
+          doc: "Unacknowledged alerts matching a policy are notified level by level, each after its delay.",
+          example: """
+            [[alerting.escalation_policies]]
+            name = "critical"
+            matchers = ["severity=critical"]
+            [[alerting.escalation_policies.levels]]
+            receivers = ["oncall"]
+            after = "0s"
+            [[alerting.escalation_policies.levels]]
+            receivers = ["manager"]
+            after = "15m"
+            """,
+          [
+            ConfigKey("name", .string, default: nil, doc: "The policy's name (in the audit trail)."),
+            ConfigKey("matchers", .stringList, default: nil, doc: "Which alerts it takes (every alert when empty)."),
+            ConfigKey("repeat", .integer(0...100), default: nil, doc: "How often the whole ladder starts over."),
+            ConfigKey("repeat_every", .duration, default: nil, doc: "The time between starts of the ladder."),
+            .list(
+              "levels", doc: "The ladder, lowest first.",
+              example: """
+                [[alerting.escalation_policies.levels]]
+                receivers = ["oncall"]
+                after = "0s"
+                """,
+              [
+                ConfigKey("receivers", .stringList, default: nil, doc: "Who this level notifies."),
+                ConfigKey("after", .duration, default: nil, doc: "How long after the alert first fired."),
+              ]),
+          ]),
+        .list(
           "inhibit_rules",
           doc:
             "While an alert matches source_matchers, alerts matching target_matchers that share the equal labels are not notified.",

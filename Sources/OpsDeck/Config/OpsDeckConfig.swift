@@ -27,6 +27,7 @@ public struct OpsDeckConfig: Sendable {
   /// The routing tree; nil when it names no receiver (nothing is notified).
   public let route: AlertRoute?
   public let inhibitRules: [InhibitRule]
+  public let escalations: [EscalationPolicy]
   /// `[fx]`'s schedule: cron and zone.
   public let fxCron: (pattern: String, tz: String)
   /// `[health] every`.
@@ -149,6 +150,14 @@ public struct OpsDeckConfig: Sendable {
         source: (rule.list("source_matchers") ?? []).compactMap { try? LabelMatcher(parsing: $0) },
         target: (rule.list("target_matchers") ?? []).compactMap { try? LabelMatcher(parsing: $0) },
         equal: rule.list("equal") ?? [])
+    }
+    self.escalations = alertingTable.tableList("escalation_policies").map { policy in
+      EscalationPolicy(
+        name: policy.string("name") ?? "escalation",
+        matchers: (policy.list("matchers") ?? []).compactMap { try? LabelMatcher(parsing: $0) },
+        levels: policy.tableList("levels").map {
+          EscalationPolicy.Level(receivers: $0.list("receivers") ?? [], after: $0.duration("after") ?? .zero)
+        }, repeatCount: policy.integer("repeat") ?? 0, repeatEvery: policy.duration("repeat_every") ?? .zero)
     }
     let root = Self.route(alertingTable.table("route"), parent: AlertRoute())
     self.route = root.receiver == nil && root.routes.isEmpty ? nil : root

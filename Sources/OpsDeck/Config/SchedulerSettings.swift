@@ -77,6 +77,7 @@ extension Runtime {
       route: config.route, registry: dependencies.registry,
       mailer: Mailer(settings: config.smtp.mail, registry: dependencies.registry))
     configured.inhibitRules = config.inhibitRules
+    configured.escalations = config.escalations
     configured.attempts = config.alerting.notifyAttempts
     configured.backoff = config.alerting.notifyBackoff
     let notifier = configured
