@@ -31,7 +31,7 @@ public struct AlertingSettings: Sendable, Equatable {
 /// condition has cleared resolve. Every engine alert's dedup key starts
 /// with `opsdeck:`, so a repeat is the same alert.
 public struct Watchers: Sendable {
-  public static let jobName = "alerts.watch"
+  public static let jobName = AlertJobs.watch
   static let prefix = "opsdeck:"
   let jobs: JobStore
   let alerts: AlertStore

@@ -135,7 +135,9 @@ struct AlertsCommand: ParsableCommand {
 
     func run() throws {
       let ids = try AlertsCommand.ids(ids)
-      try global.runtime().alertStore(.write).acknowledge(ids, note: note)
+      let runtime = try global.runtime()
+      try runtime.alertStore(.write).acknowledge(ids, note: note)
+      try? AlertJobs.watchNow(runtime.jobStore(.write))
       Output.line("acknowledged " + ids.map(String.init).joined(separator: ", "))
     }
   }
@@ -164,7 +166,9 @@ struct AlertsCommand: ParsableCommand {
 
     func run() throws {
       let ids = try AlertsCommand.ids(ids)
-      try global.runtime().alertStore(.write).resolve(ids, note: note)
+      let runtime = try global.runtime()
+      try runtime.alertStore(.write).resolve(ids, note: note)
+      try? AlertJobs.watchNow(runtime.jobStore(.write))
       Output.line("resolved " + ids.map(String.init).joined(separator: ", "))
     }
   }

@@ -33,6 +33,7 @@ extension OperatorAction {
         return added.created ? "added job \(added.id) to \(queue)" : "job \(added.id) already exists"
       case .acknowledge(let ids, let note):
         try AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor).acknowledge(ids, note: note)
+        try? AlertJobs.watchNow(jobs)
         return "acknowledged \(Self.list(ids)) (u undoes)"
       case .unacknowledge(let ids):
         let alerts = AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor)
@@ -44,6 +45,7 @@ extension OperatorAction {
         return "silence \(id): \(matchers.joined(separator: ", ")) for \(Duration.seconds(seconds).compactText)"
       case .resolve(let ids):
         try AlertStore(store: jobs.store, clock: jobs.clock, actor: jobs.actor).resolve(ids)
+        try? AlertJobs.watchNow(jobs)
         return "resolved \(Self.list(ids))"
       case .breaker(let name, let command):
         let transition = try BreakerAdmin.apply(
