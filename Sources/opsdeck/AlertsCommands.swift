@@ -14,6 +14,18 @@ struct AlertsCommand: ParsableCommand {
     ],
     defaultSubcommand: List.self)
 
+  /// Acknowledges or resolves `texts` (all or none), then asks for a look
+  /// at once so receivers such as PagerDuty hear of it.
+  static func change(
+    _ global: GlobalOptions, _ texts: [String], done: String, _ body: (AlertStore, [Int64]) throws -> Void
+  ) throws {
+    let ids = try Self.ids(texts)
+    let runtime = try global.runtime()
+    try body(runtime.alertStore(.write), ids)
+    try? AlertJobs.watchNow(runtime.jobStore(.write))
+    Output.line("\(done) " + ids.map(String.init).joined(separator: ", "))
+  }
+
   static func ids(_ texts: [String]) throws -> [Int64] {
     try texts.map { text in
       guard let id = Int64(text), id > 0 else { throw ValidationError("invalid alert id '\(text)': expected a number") }
@@ -134,11 +146,7 @@ struct AlertsCommand: ParsableCommand {
     @Option(help: "A note for the audit trail.") var note: String?
 
     func run() throws {
-      let ids = try AlertsCommand.ids(ids)
-      let runtime = try global.runtime()
-      try runtime.alertStore(.write).acknowledge(ids, note: note)
-      try? AlertJobs.watchNow(runtime.jobStore(.write))
-      Output.line("acknowledged " + ids.map(String.init).joined(separator: ", "))
+      try AlertsCommand.change(global, ids, done: "acknowledged") { try $0.acknowledge($1, note: note) }
     }
   }
 
@@ -165,11 +173,7 @@ struct AlertsCommand: ParsableCommand {
     @Option(help: "A note for the audit trail.") var note: String?
 
     func run() throws {
-      let ids = try AlertsCommand.ids(ids)
-      let runtime = try global.runtime()
-      try runtime.alertStore(.write).resolve(ids, note: note)
-      try? AlertJobs.watchNow(runtime.jobStore(.write))
-      Output.line("resolved " + ids.map(String.init).joined(separator: ", "))
+      try AlertsCommand.change(global, ids, done: "resolved") { try $0.resolve($1, note: note) }
     }
   }
 
