@@ -78,8 +78,8 @@ public struct Watchers: Sendable {
       try Row.fetchAll(
         db,
         sql: """
-          SELECT name, outcome, error FROM health_checks h
-          WHERE id = (SELECT max(id) FROM health_checks WHERE name = h.name)
+          SELECT name, outcome, error FROM health_checks
+          WHERE id IN (SELECT max(id) FROM health_checks GROUP BY name)
           """)
     }
     for row in health where (row[1] as String) == "failed" || (row[1] as String) == "rejected" {

@@ -17,10 +17,8 @@ public final class AlertStore: Sendable {
     self.actor = actor
   }
 
-  static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
-  static func date(_ milliseconds: Int64?) -> Date? {
-    milliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
-  }
+  static func milliseconds(_ date: Date) -> Int64 { date.epochMilliseconds }
+  static func date(_ milliseconds: Int64?) -> Date? { milliseconds.map(Date.init(epochMilliseconds:)) }
 
   public static func event(
     _ db: GRDB.Database, _ id: Int64, _ at: Int64, _ kind: String, _ actor: String, _ note: String?

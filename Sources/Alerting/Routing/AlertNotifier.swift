@@ -54,7 +54,7 @@ public struct AlertNotifier: Sendable {
     self.mailer = mailer
   }
 
-  static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+  static func milliseconds(_ date: Date) -> Int64 { date.epochMilliseconds }
 
   // MARK: - Planning
 
@@ -311,7 +311,7 @@ extension AlertStore {
       ).map {
         AlertNotification(
           id: $0[0], alertID: $0[1], receiver: $0[2], event: $0[3], round: $0[4], state: $0[5], attempts: $0[6],
-          lastError: $0[7], sentAt: ($0[8] as Int64?).map { Date(timeIntervalSince1970: Double($0) / 1000) })
+          lastError: $0[7], sentAt: ($0[8] as Int64?).map(Date.init(epochMilliseconds:)))
       }
     }
   }

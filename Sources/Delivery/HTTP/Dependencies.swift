@@ -92,9 +92,8 @@ public final class Dependencies: Sendable {
     var problem: String? = nil
     do {
       let response = try HTTPClient.perform(HTTPRequest(url: url), timeouts: dependency.timeouts, label: name)
-      status = url.hasPrefix("file:") ? nil : response.status
-      // A file has no status: reading it at all is the check.
-      if status != nil && response.status != dependency.expectStatus {
+      status = response.status
+      if response.status != dependency.expectStatus {
         problem = "\(name): HTTP \(response.status), expected \(dependency.expectStatus)"
       } else if let needle = dependency.bodyContains, !response.text.contains(needle) {
         problem = "\(name): the answer does not contain \"\(needle)\""

@@ -147,6 +147,8 @@ public enum HTTPClient {
     }
     var status = 0
     curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+    // libcurl has no status for a file: one read in full answers as a 200 would.
+    if status == 0 && request.url.lowercased().hasPrefix("file:") { status = 200 }
     return HTTPResponse(status: status, body: sink.data, milliseconds: milliseconds)
   }
 

@@ -44,7 +44,7 @@ public struct HealthChecks: Sendable {
       try db.execute(
         sql: "INSERT INTO health_checks (name, at, outcome, status, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)",
         arguments: [
-          result.name, Int64((result.at.timeIntervalSince1970 * 1000).rounded(.down)), result.report.outcome,
+          result.name, result.at.epochMilliseconds, result.report.outcome,
           result.report.status, result.report.latencyMilliseconds, result.report.error,
         ])
       try db.execute(
@@ -63,7 +63,7 @@ public struct HealthChecks: Sendable {
         arguments: [limit]
       ).map { row in
         HealthResult(
-          name: row[0], at: Date(timeIntervalSince1970: Double(row[1] as Int64) / 1000),
+          name: row[0], at: Date(epochMilliseconds: row[1]),
           report: CallReport(
             outcome: row[2], state: .closed, latencyMilliseconds: row[4], status: row[3], error: row[5]))
       }

@@ -90,10 +90,8 @@ public final class Webhooks: Sendable {
     self.environment = environment
   }
 
-  static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
-  static func date(_ milliseconds: Int64?) -> Date? {
-    milliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
-  }
+  static func milliseconds(_ date: Date) -> Int64 { date.epochMilliseconds }
+  static func date(_ milliseconds: Int64?) -> Date? { milliseconds.map(Date.init(epochMilliseconds:)) }
 
   // MARK: - Endpoints
 

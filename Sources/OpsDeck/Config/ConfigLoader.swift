@@ -235,10 +235,10 @@ private struct Validator {
         fail(path, message)
         return nil
       }
-    case .url(let schemes):
-      // "" switches off what the URL is for (fx.sync); file:// names a
-      // path (no host); every other scheme needs a host.
-      if value.isEmpty && path.last == "url" && path.first == "fx" { break }
+    case .url(let schemes, let emptyTurnsOff):
+      // "" switches off what the URL is for where the key allows it;
+      // file:// names a path (no host); every other scheme needs a host.
+      if value.isEmpty && emptyTurnsOff { break }
       guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
         schemes.contains(scheme),
         scheme == "file" ? !components.path.isEmpty : !(components.host ?? "").isEmpty

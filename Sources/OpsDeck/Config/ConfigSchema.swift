@@ -11,7 +11,8 @@ public indirect enum ConfigKind: Sendable {
   case duration
   case choice([String])
   /// A URL with one of these schemes; a password inside it is redacted.
-  case url(schemes: [String])
+  /// With `emptyTurnsOff`, "" is allowed and switches off what it is for.
+  case url(schemes: [String], emptyTurnsOff: Bool = false)
   /// `ops@example.com` or `Name <ops@example.com>`.
   case mailbox
   case stringList
@@ -28,7 +29,7 @@ public indirect enum ConfigKind: Sendable {
     case .boolean: return "true or false"
     case .duration: return "a duration such as \"30s\", \"5m\" or \"2h\""
     case .choice(let options): return "one of " + options.map { "\"\($0)\"" }.joined(separator: ", ")
-    case .url(let schemes): return "a URL starting with " + schemes.map { "\($0)://" }.joined(separator: " or ")
+    case .url(let schemes, _): return "a URL starting with " + schemes.map { "\($0)://" }.joined(separator: " or ")
     case .mailbox: return "an e-mail address such as \"Ops <ops@example.com>\""
     case .stringList: return "a list of strings"
     case .table, .namedTables: return "a table"
@@ -378,7 +379,7 @@ public enum ConfigSchema {
       "fx", doc: "Daily FX rates: the `fx.sync` schedule fetches them through the `fx` dependency's breaker.",
       [
         ConfigKey(
-          "url", .url(schemes: ["https", "http", "file"]),
+          "url", .url(schemes: ["https", "http", "file"], emptyTurnsOff: true),
           default: .string("https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"),
           doc: "The feed: the ECB's daily XML, a JSON {base, date, rates}, or a file:// path; \"\" turns fx.sync off."),
         ConfigKey("format", .choice(["ecb", "json"]), default: .string("ecb"), doc: "The feed's format."),

@@ -28,7 +28,7 @@ public enum BreakerCommand: String, Sendable, CaseIterable {
 /// second), so a force-open from the console stops calls in `opsdeck run`.
 public enum BreakerAdmin {
   static func date(_ milliseconds: Int64?) -> Date? {
-    milliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    milliseconds.map(Date.init(epochMilliseconds:))
   }
 
   /// Every configured breaker (those never used yet read as CLOSED).
@@ -80,7 +80,7 @@ public enum BreakerAdmin {
   public static func apply(
     _ command: BreakerCommand, to name: String, store: Store, at now: Date, actor: String
   ) throws -> BreakerTransition {
-    let milliseconds = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+    let milliseconds = now.epochMilliseconds
     return try store.writeTransaction { db in
       try BreakerRegistry.ensureRow(db, name, now: milliseconds)
       let current =

@@ -102,7 +102,7 @@ public final class BreakerRegistry: Sendable {
     }
   }
 
-  private var now: Int64 { Int64((clock.now().timeIntervalSince1970 * 1000).rounded(.down)) }
+  private var now: Int64 { clock.now().epochMilliseconds }
 
   // MARK: - Calls
 
@@ -118,7 +118,7 @@ public final class BreakerRegistry: Sendable {
     try write(name, transitions)
     guard permitted else {
       throw BreakerRejection(
-        name: name, state: state, halfOpenAt: halfOpenAt.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+        name: name, state: state, halfOpenAt: halfOpenAt.map(Date.init(epochMilliseconds:)))
     }
     return BreakerPermit(name: name, startedAt: now)
   }

@@ -72,8 +72,8 @@ public final class JobStore: Sendable {
 
   var now: Int64 { Self.milliseconds(clock.now()) }
 
-  static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
-  static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+  static func milliseconds(_ date: Date) -> Int64 { date.epochMilliseconds }
+  static func date(_ milliseconds: Int64) -> Date { Date(epochMilliseconds: milliseconds) }
 
   /// Runs `body` in one write transaction and maps SQLite errors to the
   /// one-line errors the CLI prints.

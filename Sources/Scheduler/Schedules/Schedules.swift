@@ -221,7 +221,7 @@ public final class Schedules: Sendable {
         let zone = TimeZone(identifier: row[5])
       {
         // Cron fires on whole seconds: search from the second before `from + 1ms`.
-        let fire = cron.next(after: Date(timeIntervalSince1970: Double(from) / 1000), in: zone)
+        let fire = cron.next(after: Date(epochMilliseconds: from), in: zone)
         next = fire.map(JobStore.milliseconds)
       } else if let every = row[4] as Int64? {
         let anchor = (row[8] as Int64?) ?? (row[12] as Int64)

@@ -55,7 +55,7 @@ public enum AuditLog {
     try db.execute(
       sql: "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
       arguments: [
-        Int64((entry.at.timeIntervalSince1970 * 1000).rounded()), entry.actor, entry.action, entry.target, entry.detail,
+        entry.at.epochMilliseconds, entry.actor, entry.action, entry.target, entry.detail,
       ])
   }
 
@@ -67,7 +67,7 @@ public enum AuditLog {
       : "SELECT at, actor, action, target, detail FROM audit_log WHERE target = ?1 ORDER BY id DESC LIMIT ?2"
     return try Row.fetchAll(db, sql: sql, arguments: [target, limit]).map { row in
       AuditEntry(
-        at: Date(timeIntervalSince1970: Double(row[0] as Int64) / 1000), actor: row[1], action: row[2],
+        at: Date(epochMilliseconds: row[0]), actor: row[1], action: row[2],
         target: row[3], detail: row[4])
     }
   }

@@ -35,3 +35,12 @@ public final class ManualClock: Clock {
     current.withLock { $0 = instant }
   }
 }
+
+extension Date {
+  /// Milliseconds since the epoch, rounded down: how every table stores a time.
+  public var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+
+  public init(epochMilliseconds: Int64) {
+    self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000)
+  }
+}

@@ -14,7 +14,7 @@ public struct TimestampSyntaxError: ReportableError {
 /// `ISO8601DateFormatter` is neither fast nor `Sendable`.
 public enum Timestamp {
   public static func format(_ date: Date) -> String {
-    format(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    format(milliseconds: date.epochMilliseconds)
   }
 
   public static func format(milliseconds: Int64) -> String {
