@@ -18,7 +18,7 @@ struct RoutingTests {
   }
 
   func names(_ labels: [String: String]) throws -> [String] {
-    try route().receivers(for: labels).map(\.0)
+    try route().receivers(for: labels).map(\.receiver)
   }
 
   @Test func continueAndFirstMatch() throws {
@@ -72,5 +72,91 @@ struct EscalationTests {
     #expect(policy.reached(after: .seconds(900)).map { "\($0.cycle).\($0.level)" } == ["0.0", "0.1"])
     #expect(policy.reached(after: .seconds(3_600)).map { "\($0.cycle).\($0.level)" } == ["0.0", "0.1", "1.0"])
     #expect(policy.reached(after: .seconds(99_999)).count == 4)
+  }
+}
+
+/// Alertmanager's group timers, with opsdeck's acknowledged state, on a
+/// manual clock (milliseconds).
+struct AlertGroupTests {
+  let node = AlertRoute(
+    receiver: "r", groupBy: ["alertname"], groupWait: .seconds(30), groupInterval: .seconds(300),
+    repeatInterval: .seconds(3_600))
+  let s = Int64(1_000)
+
+  func group(started: Int64? = nil, sentAt: Int64? = nil, sent: [Int64: AlertStatus] = [:]) -> AlertGroup {
+    AlertGroup(id: 1, receiver: "r", key: "k", labels: [:], startedAt: started, sentAt: sentAt, sent: sent, round: 1)
+  }
+
+  @Test func aNewGroupWaitsGroupWaitThenSendsEveryOpenMember() {
+    let current: [Int64: AlertStatus] = [1: .firing, 2: .acknowledged]
+    #expect(group().step(current: current, node: node, kind: .slack, now: 0) == .wait(startedAt: 0))
+    #expect(group(started: 0).step(current: current, node: node, kind: .slack, now: 29 * s) == .wait(startedAt: 0))
+    #expect(
+      group(started: 0).step(current: current, node: node, kind: .slack, now: 30 * s)
+        == .send(event: "trigger", members: current, ends: false))
+    // Nothing firing: nothing starts.
+    #expect(group().step(current: [2: .acknowledged], node: node, kind: .slack, now: 0) == .wait(startedAt: nil))
+  }
+
+  @Test func changesWaitForGroupIntervalAndRepeatsForRepeatInterval() {
+    let sent = group(started: 0, sentAt: 30 * s, sent: [1: .firing])
+    let joined: [Int64: AlertStatus] = [1: .firing, 3: .firing]
+    #expect(sent.step(current: joined, node: node, kind: .slack, now: 329 * s) == .wait(startedAt: 0))
+    #expect(
+      sent.step(current: joined, node: node, kind: .slack, now: 330 * s)
+        == .send(event: "trigger", members: joined, ends: false))
+    // A member resolving is a change too, carried as resolved.
+    let partly: [Int64: AlertStatus] = [1: .resolved, 3: .firing]
+    let both = group(started: 0, sentAt: 30 * s, sent: [1: .firing, 3: .firing])
+    #expect(
+      both.step(current: partly, node: node, kind: .webhook, now: 330 * s)
+        == .send(event: "trigger", members: partly, ends: false))
+    // Unchanged: a repeat after repeat_interval, never to PagerDuty.
+    #expect(sent.step(current: [1: .firing], node: node, kind: .slack, now: 3_629 * s) == .wait(startedAt: 0))
+    #expect(
+      sent.step(current: [1: .firing], node: node, kind: .slack, now: 3_630 * s)
+        == .send(event: "trigger", members: [1: .firing], ends: false))
+    #expect(sent.step(current: [1: .firing], node: node, kind: .pagerduty, now: 99_999 * s) == .wait(startedAt: 0))
+  }
+
+  @Test func acknowledgedMembersAreNotRepeatedAndPagerDutyHearsTheAck() {
+    let sent = group(started: 0, sentAt: 30 * s, sent: [1: .firing, 2: .firing])
+    let acked: [Int64: AlertStatus] = [1: .acknowledged, 2: .acknowledged]
+    #expect(
+      sent.step(current: acked, node: node, kind: .pagerduty, now: 31 * s)
+        == .send(event: "acknowledge", members: acked, ends: false))
+    #expect(sent.step(current: acked, node: node, kind: .slack, now: 99_999 * s) == .wait(startedAt: 0))
+    // One still firing: no acknowledge.
+    #expect(
+      sent.step(current: [1: .acknowledged, 2: .firing], node: node, kind: .pagerduty, now: 31 * s)
+        == .wait(startedAt: 0))
+    // An ack that times out fires again: a change.
+    let again = group(started: 0, sentAt: 30 * s, sent: acked)
+    #expect(
+      again.step(current: [1: .firing, 2: .acknowledged], node: node, kind: .pagerduty, now: 330 * s)
+        == .send(event: "trigger", members: [1: .firing, 2: .acknowledged], ends: false))
+  }
+
+  @Test func theLastResolveIsSentAtOnceAndEndsTheEpisode() {
+    let sent = group(started: 0, sentAt: 30 * s, sent: [1: .firing, 2: .acknowledged])
+    let done: [Int64: AlertStatus] = [1: .resolved, 2: .resolved]
+    #expect(
+      sent.step(current: done, node: node, kind: .slack, now: 31 * s)
+        == .send(event: "resolve", members: done, ends: true))
+    // Members gone without resolving (silenced): the episode ends quietly.
+    #expect(sent.step(current: [:], node: node, kind: .slack, now: 31 * s) == .wait(startedAt: nil))
+  }
+
+  @Test func groupKeysFollowTheNodeAndItsLabels() throws {
+    let root = AlertRoute(
+      receiver: "r", groupBy: ["alertname"],
+      routes: [AlertRoute(matchers: [try LabelMatcher(parsing: "team=db")], groupBy: ["..."])])
+    let a = root.receivers(for: ["alertname": "Down", "host": "a"])
+    let b = root.receivers(for: ["alertname": "Down", "host": "b"])
+    #expect(a[0].groupKey(["alertname": "Down", "host": "a"]) == b[0].groupKey(["alertname": "Down", "host": "b"]))
+    #expect(a[0].groupKey(["alertname": "Down", "host": "a"]) == #"r/0:{alertname="Down"}"#)
+    let db = root.receivers(for: ["alertname": "Down", "team": "db"])
+    #expect(db[0].path == "0.0")
+    #expect(db[0].groupLabels(["alertname": "Down", "team": "db"]) == ["alertname": "Down", "team": "db"])
   }
 }

@@ -119,8 +119,11 @@ import Testing
     _ = try workspace.opsdeck(
       base + ["alerts", "raise", "--severity", "warning", "--summary", "slow", "--label", "cluster=us"])
     try watch(workspace, base)
-    let summaries = try bodies(receiver).compactMap { $0["summary"] as? String }.sorted()
-    #expect(summaries == ["db down", "slow"])
+    // One group (no group_by): one message, without the muted warning.
+    let sent = try bodies(receiver)
+    #expect(sent.count == 1)
+    let summaries = (sent.first?["alerts"] as? [[String: Any]] ?? []).compactMap { $0["summary"] as? String }
+    #expect(summaries.sorted() == ["db down", "slow"])
     // The muted warning is still recorded, open.
     #expect(try workspace.opsdeck(base + ["alerts", "list"]).stdout.contains("slow queries"))
   }
@@ -155,11 +158,59 @@ import Testing
     _ = try workspace.opsdeck(base + at("05") + ["alerts", "ack", second])
     try watch(workspace, base + at("16"))
     let paths = try receiver.requests().compactMap { $0["path"] as? String }
-    #expect(paths.filter { $0 == "/webhook" }.count == 2)
+    // Both in the route's one group: one message; the ack is no news to a webhook.
+    #expect(paths.filter { $0 == "/webhook" }.count == 1)
     #expect(paths.filter { $0 == "/manager" }.count == 1, "\(paths)")
     let trail = try workspace.opsdeck(base + ["alerts", "history", first]).stdout
     #expect(trail.contains("escalated") && trail.contains("critical level 1: manager"))
     #expect(!(try workspace.opsdeck(base + ["alerts", "history", second]).stdout.contains("escalated")))
+  }
+
+  /// Alertmanager's grouping: one message per group_by value, alerts that
+  /// join or resolve after group_interval, the group's resolve when all have.
+  @Test func alertsAreGroupedByTheirLabelsAndNotifiedTogether() throws {
+    let (workspace, receiver, base) = try prepared(
+      type: "webhook", answer: "200", extra: "group_by = [\"alertname\"]\ngroup_interval = \"10m\"")
+    let at = { (time: String) in ["--now", "2026-11-25T10:\(time):00Z"] }
+    func raise(_ time: String, _ name: String, _ host: String) throws -> String {
+      try workspace.opsdeck(
+        base + at(time) + [
+          "alerts", "raise", "--severity", "warning", "--summary", "\(name) on \(host)", "--label", "alertname=\(name)",
+          "--label", "host=\(host)",
+        ]
+      ).stdout.trimmingCharacters(in: .newlines)
+    }
+    let a = try raise("00", "DiskFull", "a")
+    let b = try raise("00", "DiskFull", "b")
+    _ = try raise("00", "Down", "c")
+    try watch(workspace, base + at("01"))
+    var sent = try bodies(receiver)
+    #expect(sent.count == 2)
+    let disk = try #require(sent.first { ($0["group_labels"] as? [String: String])?["alertname"] == "DiskFull" })
+    #expect((disk["alerts"] as? [[String: Any]])?.count == 2)
+    #expect(disk["summary"] as? String == "[FIRING:2] alertname=DiskFull: DiskFull on a (+1 more)")
+    // A third disk joins: no message before group_interval, then one with all three.
+    _ = try raise("02", "DiskFull", "d")
+    try watch(workspace, base + at("05"))
+    #expect(try receiver.count() == 2)
+    try watch(workspace, base + at("11"))
+    sent = try bodies(receiver)
+    #expect(sent.count == 3)
+    #expect((sent.last?["alerts"] as? [[String: Any]])?.count == 3)
+    // Resolving all of them: the group's resolve at once, listing each.
+    _ = try workspace.opsdeck(base + at("12") + ["alerts", "resolve", a, b, "4"])
+    try watch(workspace, base + at("12"))
+    sent = try bodies(receiver)
+    #expect(sent.count == 4)
+    #expect(sent.last?["event"] as? String == "resolve")
+    #expect((sent.last?["alerts"] as? [[String: Any]])?.compactMap { $0["status"] as? String } == ["resolved", "resolved", "resolved"])
+    // Each alert's trail names the message it rode in.
+    let trail = try workspace.opsdeck(base + ["alerts", "history", a]).stdout
+    #expect(trail.contains("oncall trigger (with 1 more)") && trail.contains("oncall resolve (with 2 more)"), "\(trail)")
+    // A new episode of the same group waits group_wait again and is a new message.
+    _ = try raise("30", "DiskFull", "a")
+    try watch(workspace, base + at("31"))
+    #expect(try receiver.count() == 5)
   }
 
   @Test func aBadRouteIsOneLine() throws {

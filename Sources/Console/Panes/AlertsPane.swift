@@ -128,9 +128,10 @@ enum AlertOverlay {
       for notification in detail.notifications.suffix(6) {
         let when = notification.sentAt.map { "sent \(Format.age($0, now: now)) ago" } ?? notification.state
         let error = notification.lastError.map { "  \($0)" } ?? ""
+        let group = notification.alerts > 1 ? " (\(notification.alerts) alerts)" : ""
         lines.append(
           (
-            "  \(notification.receiver) \(notification.event)  \(when), \(notification.attempts) tries\(error)",
+            "  \(notification.receiver) \(notification.event)\(group)  \(when), \(notification.attempts) tries\(error)",
             theme.dialog
           ))
       }

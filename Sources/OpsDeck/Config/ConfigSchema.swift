@@ -79,22 +79,48 @@ public struct ConfigKey: Sendable {
 public enum ConfigSchema {
   public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
-  /// The keys of a routing-tree node (`[alerting.route]` and its `routes`).
-  static let routeKeys: [ConfigKey] = [
-    ConfigKey("receiver", .string, default: nil, doc: "The receiver of alerts this node takes."),
-    ConfigKey(
-      "matchers", .stringList, default: nil,
-      doc: "name=value, name!=value, name=~regex, name!~regex; severity matches as a label."),
-    ConfigKey("continue", .boolean, default: nil, doc: "Also try the next sibling after this one matched."),
-    ConfigKey(
-      "group_by", .stringList, default: nil, doc: "Labels alerts are grouped by (kept for Alertmanager's shape)."),
-    ConfigKey(
-      "group_wait", .duration, default: nil, doc: "How long a new alert waits before its first notification (30s)."),
-    ConfigKey("group_interval", .duration, default: nil, doc: "Kept for Alertmanager's shape."),
-    ConfigKey(
-      "repeat_interval", .duration, default: nil,
-      doc: "How often a still-firing alert is notified again (4h; not PagerDuty, which has its own)."),
-  ]
+  /// The keys of a routing-tree node (`[alerting.route]` and its `routes`),
+  /// children nested up to `depth` levels below.
+  static func routeKeys(depth: Int) -> [ConfigKey] {
+    var keys: [ConfigKey] = [
+      ConfigKey(
+        "receiver", .string, default: nil, doc: "The receiver of alerts this node takes (else its parent's).",
+        example: "\"oncall\""),
+      ConfigKey(
+        "matchers", .stringList, default: nil,
+        doc: "name=value, name!=value, name=~regex, name!~regex; severity matches as a label.",
+        example: "[\"severity=~critical|error\"]"),
+      ConfigKey(
+        "continue", .boolean, default: nil, doc: "Also try the next sibling after this one matched.", example: "false"),
+      ConfigKey(
+        "group_by", .stringList, default: nil,
+        doc:
+          "Labels whose values make a group, notified as one message (unset: the parent's; [] one group; [\"...\"] every alert alone).",
+        example: "[\"alertname\"]"),
+      ConfigKey(
+        "group_wait", .duration, default: nil,
+        doc: "How long a new group waits for more alerts before its first notification.", example: "\"30s\""),
+      ConfigKey(
+        "group_interval", .duration, default: nil,
+        doc: "How long a notified group waits before a notification about alerts added or resolved.",
+        example: "\"5m\""),
+      ConfigKey(
+        "repeat_interval", .duration, default: nil,
+        doc: "How often a still-firing group is notified again (not PagerDuty, which has its own).",
+        example: "\"4h\""),
+    ]
+    if depth > 0 {
+      keys.append(
+        .list(
+          "routes", doc: "Child routes, in order: the first whose matchers match takes the alert.",
+          example: """
+            [[alerting.route.routes]]
+            matchers = ["severity=~critical|error"]
+            receiver = "oncall"
+            """, routeKeys(depth: depth - 1)))
+    }
+    return keys
+  }
 
   public static let root: [ConfigKey] = [
     .section(
@@ -354,15 +380,7 @@ public enum ConfigSchema {
         ConfigKey(
           "route",
           .table(
-            routeKeys + [
-              .list(
-                "routes", doc: "Child routes, in order: the first whose matchers match takes the alert.",
-                example: """
-                  [[alerting.route.routes]]
-                  matchers = ["severity=~critical|error"]
-                  receiver = "oncall"
-                  """, routeKeys)
-            ]), default: nil, doc: "The routing tree's root (no receiver: nothing is notified)."),
+routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: nothing is notified)."),
         ConfigKey(
           "bell", .boolean, default: .boolean(true),
           doc: "The console rings the terminal bell (or flashes) when a critical alert starts firing."),

@@ -229,7 +229,9 @@ public struct OpsDeckConfig: Sendable {
     var node = AlertRoute(
       receiver: table.string("receiver") ?? parent.receiver,
       matchers: (table.list("matchers") ?? []).compactMap { try? LabelMatcher(parsing: $0) },
-      continue: table.boolean("continue") ?? false, groupWait: table.duration("group_wait") ?? parent.groupWait,
+      continue: table.boolean("continue") ?? false, groupBy: table.list("group_by") ?? parent.groupBy,
+      groupWait: table.duration("group_wait") ?? parent.groupWait,
+      groupInterval: table.duration("group_interval") ?? parent.groupInterval,
       repeatInterval: table.duration("repeat_interval") ?? parent.repeatInterval)
     node.routes = table.tableList("routes").map { route($0, parent: node) }
     return node
