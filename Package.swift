@@ -43,7 +43,7 @@ let package = Package(
       name: "Lifecycle",
       dependencies: [
         "Delivery", "Scheduler", "Storage", grdb, logging,
-        .product(name: "Mustache", package: "swift-mustache"),
+        .product(name: "Mustache", package: "swift-mustache"), .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
     .target(name: "Analytics", dependencies: ["Storage", grdb, logging]),

@@ -3,10 +3,10 @@ import Foundation
 import Resilience
 import Storage
 
-/// How opsdeck sends mail (`[smtp]`): SMTP over libcurl, or Resend's or
-/// SendGrid's HTTP API.
+/// How opsdeck sends mail (`[email]`): SMTP over libcurl, Resend's or
+/// SendGrid's HTTP API, or a maildir on disk (`file`, for the demo).
 public struct MailSettings: Sendable, Equatable {
-  public enum Transport: String, Sendable { case smtp, resend, sendgrid }
+  public enum Transport: String, Sendable { case smtp, resend, sendgrid, file }
   public enum StartTLS: String, Sendable {
     /// STARTTLS when the server offers it.
     case `try`
@@ -50,7 +50,9 @@ public struct Mailer: Sendable {
     self.registry = registry
   }
 
-  public func send(_ message: MailMessage) throws -> MailReceipt {
+  /// Sends one message. `messageID`, when given, is the Message-ID (stable
+  /// across retries of the same e-mail, so a receiver can tell a repeat).
+  public func send(_ message: MailMessage, messageID: String? = nil) throws -> MailReceipt {
     var message = message
     if message.from.isEmpty { message.from = settings.from }
     // Addresses go into SMTP commands: nothing that could end a command.
@@ -65,12 +67,13 @@ public struct Mailer: Sendable {
       }
     }
     guard !message.to.isEmpty else { throw MailFailure("mail: no recipient", permanent: true) }
-    let messageID = MailMessage.newMessageID(from: message.from)
+    let messageID = messageID ?? MailMessage.newMessageID(from: message.from)
     let permit = try registry.acquire(Self.dependency)
     do {
       switch settings.transport {
       case .smtp: try sendSMTP(message, messageID: messageID)
       case .resend, .sendgrid: try sendHTTP(message, messageID: messageID)
+      case .file: try deliverToMaildir(message, messageID: messageID)
       }
       try registry.record(permit, .success)
       return MailReceipt(messageID: messageID, transport: settings.transport.rawValue)
@@ -139,6 +142,26 @@ public struct Mailer: Sendable {
       let limit = Duration.milliseconds(settings.timeouts.totalMilliseconds).compactText
       let message = code == CURLE_OPERATION_TIMEDOUT ? "mail: no answer within \(limit) (timeout)" : "mail: \(text)"
       throw MailFailure(reply > 0 ? "\(message) (SMTP \(reply))" : message, permanent: permanent)
+    }
+  }
+
+  // MARK: - Maildir
+
+  /// Writes the message into the maildir `url` names (file:///path or a
+  /// path): into tmp/, then renamed into new/, as maildir readers expect.
+  private func deliverToMaildir(_ message: MailMessage, messageID: String) throws {
+    let root = settings.url.hasPrefix("file://") ? String(settings.url.dropFirst("file://".count)) : settings.url
+    let manager = FileManager.default
+    do {
+      for folder in ["tmp", "new", "cur"] {
+        try manager.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+      }
+      let unique = "\(Date().epochMilliseconds).\(UUID().uuidString.prefix(8)).opsdeck"
+      let temporary = "\(root)/tmp/\(unique)"
+      try message.rendered(messageID: messageID, date: Date()).write(to: URL(fileURLWithPath: temporary))
+      try manager.moveItem(atPath: temporary, toPath: "\(root)/new/\(unique)")
+    } catch {
+      throw MailFailure("mail: cannot write to the maildir \(root): \((error as NSError).localizedDescription)", permanent: false)
     }
   }
 

@@ -176,6 +176,20 @@ public final class JobStore: Sendable {
     return added
   }
 
+  /// Adds a job inside the caller's write transaction, so an engine's
+  /// outbox row and the job that delivers it commit together (or not at
+  /// all). Call ``jobsAdded()`` after the commit to wake workers.
+  @discardableResult
+  public func add(in db: GRDB.Database, queue: String, job: NewJob) throws -> Added {
+    try Self.validate(queue: queue)
+    try Self.validateName(job.name, what: "job name")
+    try job.options.validate()
+    return try insert(db, queue: queue, job: job)
+  }
+
+  /// Wakes this process's workers after jobs added with ``add(in:queue:job:)``.
+  public func jobsAdded() { activity.notify() }
+
   /// One job, one transaction, through ``RawStatement``: the path that
   /// `jobs added one at a time` in `make bench` measures.
   private func fastInsert(queue: String, name: String, data: String, options: JobOptions) throws -> Added {

@@ -1,0 +1,255 @@
+import Foundation
+import GRDB
+import Scheduler
+import Storage
+
+/// Accounts, trials, onboarding, e-mail sequences and usage, on the shared
+/// database. Every change writes its timeline row in the same transaction.
+public final class Lifecycle: Sendable {
+  public static let sendJob = "email.send"
+  public static let tickJob = "lifecycle.tick"
+  public let store: Store
+  public let jobs: JobStore
+  public let clock: any Clock
+  public let settings: LifecycleSettings
+  /// Who changes accounts through this instance (the Unix user, or the engine).
+  public let actor: String
+  let templates: Templates
+
+  public init(jobs: JobStore, settings: LifecycleSettings, actor: String = "opsdeck") {
+    self.store = jobs.store
+    self.jobs = jobs
+    self.clock = jobs.clock
+    self.settings = settings
+    self.actor = actor
+    self.templates = Templates(directory: settings.templatesDirectory)
+  }
+
+  var nowMS: Int64 { clock.now().epochMilliseconds }
+
+  static func event(_ db: GRDB.Database, _ account: String, _ at: Int64, _ kind: String, _ actor: String, _ note: String?)
+    throws
+  {
+    try db.cachedStatement(
+      sql: "INSERT INTO lifecycle_events (account_id, at, kind, actor, note) VALUES (?, ?, ?, ?, ?)"
+    ).execute(arguments: [account, at, kind, actor, note])
+  }
+
+  // MARK: - Accounts
+
+  /// Signs an account up. On the `trial` plan its trial starts now.
+  @discardableResult
+  public func addAccount(id: String, email: String, name: String? = nil, plan: String = "trial", tz: String = "UTC")
+    throws -> Account
+  {
+    let id = id.trimmingCharacters(in: .whitespaces)
+    guard !id.isEmpty, id.count <= 128, id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+      throw LifecycleInputError("invalid account id '\(id)': expected 1 to 128 characters without spaces")
+    }
+    try Self.validateEmail(email)
+    guard settings.plan(plan) != nil else {
+      throw LifecycleInputError("invalid plan '\(plan)': expected one of \(planNames)")
+    }
+    guard TimeZone(identifier: tz) != nil else {
+      throw LifecycleInputError("invalid time zone '\(tz)': expected an IANA zone such as Europe/Berlin")
+    }
+    let now = nowMS
+    try store.writeTransaction { db in
+      if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE id = ?", arguments: [id]) == true {
+        throw LifecycleInputError("account '\(id)' exists already")
+      }
+      let trial = plan == "trial"
+      try db.execute(
+        sql: """
+          INSERT INTO accounts (id, name, email, tz, plan, created_at, trial_started_at, trial_ends_at, converted_at,
+            last_active_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          id, name ?? id, email, tz, plan, now, trial ? now : nil,
+          trial ? now + Int64(settings.trialDays) * 86_400_000 : nil, trial ? nil : now, now,
+        ])
+      try Self.event(db, id, now, "signed_up", actor, "plan \(plan)")
+      try observe(db, account: id, event: "account.created", at: now)
+      if trial { try scheduleNext(db, account: try account(db, id), after: nil) }
+    }
+    return try account(id)
+  }
+
+  var planNames: String { settings.plans.map(\.name).joined(separator: ", ") }
+
+  static func validateEmail(_ email: String) throws {
+    let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+    guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+      email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "<" && $0 != ">" })
+    else { throw LifecycleInputError("invalid e-mail '\(email)': expected an address such as ana@example.com") }
+  }
+
+  func account(_ db: GRDB.Database, _ id: String) throws -> Account {
+    guard let row = try Row.fetchOne(db, sql: "SELECT \(Account.columns) FROM accounts WHERE id = ?", arguments: [id])
+    else { throw LifecycleInputError("no account '\(id)'") }
+    return Account(row: row)
+  }
+
+  public func account(_ id: String) throws -> Account {
+    try store.pool.read { db in try account(db, id) }
+  }
+
+  /// Accounts, newest first.
+  public func accounts(limit: Int = 10_000) throws -> [Account] {
+    try store.pool.read { db in
+      try Row.fetchAll(
+        db, sql: "SELECT \(Account.columns) FROM accounts ORDER BY created_at DESC, id LIMIT ?", arguments: [limit]
+      ).map(Account.init(row:))
+    }
+  }
+
+  /// Moves an account to a paid plan: it leaves the trial sequences at
+  /// once (its pending sequence e-mails are skipped in the same transaction).
+  public func convert(_ id: String, plan: String) throws {
+    guard let target = settings.plan(plan), target.name != "trial" else {
+      throw LifecycleInputError(
+        "invalid plan '\(plan)': expected a paid plan (\(settings.plans.map(\.name).filter { $0 != "trial" }.joined(separator: ", ")))")
+    }
+    let now = nowMS
+    try store.writeTransaction { db in
+      let account = try account(db, id)
+      guard account.plan != plan else { throw LifecycleInputError("account '\(id)' is on \(plan) already") }
+      try db.execute(
+        sql: """
+          UPDATE accounts SET plan = ?, converted_at = coalesce(converted_at, ?), next_email_step = NULL,
+            next_email_at = NULL WHERE id = ?
+          """, arguments: [plan, now, id])
+      let exiting = settings.sequences.filter(\.exitOnConvert).map(\.name)
+      if !exiting.isEmpty {
+        try db.execute(
+          sql: """
+            UPDATE email_outbox SET status = 'skipped', last_error = 'converted'
+            WHERE account_id = ? AND status = 'pending' AND sequence IN (\(exiting.map { _ in "?" }.joined(separator: ",")))
+            """, arguments: StatementArguments([id] + exiting))
+      }
+      try Self.event(db, id, now, account.convertedAt == nil ? "converted" : "plan_changed", actor, "\(account.plan) → \(plan)")
+    }
+  }
+
+  /// No more lifecycle e-mail to this account: pending ones are skipped.
+  public func suppress(_ id: String, reason: String) throws {
+    let now = nowMS
+    try store.writeTransaction { db in
+      let account = try account(db, id)
+      guard account.suppressedAt == nil else { return }
+      try db.execute(
+        sql: "UPDATE accounts SET suppressed_at = ?, next_email_step = NULL, next_email_at = NULL WHERE id = ?",
+        arguments: [now, id])
+      try db.execute(
+        sql: "UPDATE email_outbox SET status = 'skipped', last_error = 'suppressed' WHERE account_id = ? AND status = 'pending'",
+        arguments: [id])
+      try Self.event(db, id, now, "suppressed", actor, reason)
+    }
+  }
+
+  /// Adds days to a trial (an expired one comes back), with who and why.
+  public func extendTrial(_ id: String, days: Int, reason: String) throws -> Account {
+    guard (1...365).contains(days) else { throw LifecycleInputError("invalid --days \(days): expected 1 to 365") }
+    let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !reason.isEmpty else { throw LifecycleInputError("invalid --reason: it is empty; say why") }
+    let now = nowMS
+    try store.writeTransaction { db in
+      let account = try account(db, id)
+      guard account.plan == "trial", account.convertedAt == nil, let ends = account.trialEndsAt else {
+        throw LifecycleInputError("account '\(id)' is not in a trial (plan \(account.plan))")
+      }
+      let newEnd = max(ends.epochMilliseconds, now) + Int64(days) * 86_400_000
+      try db.execute(
+        sql: "UPDATE accounts SET trial_ends_at = ?, expired_at = NULL WHERE id = ?", arguments: [newEnd, id])
+      try Self.event(
+        db, id, now, "trial_extended", actor,
+        "+\(days)d to \(Timestamp.format(Date(epochMilliseconds: newEnd))): \(reason)")
+    }
+    return try account(id)
+  }
+
+  // MARK: - Onboarding and activity
+
+  /// An event from the product: completes the onboarding steps it stands
+  /// for, and counts as activity. Returns the steps it completed.
+  @discardableResult
+  public func observe(account: String, event: String, at: Date? = nil) throws -> [String] {
+    let at = at?.epochMilliseconds ?? nowMS
+    return try store.writeTransaction { db in
+      _ = try self.account(db, account)
+      return try observe(db, account: account, event: event, at: at)
+    }
+  }
+
+  func observe(_ db: GRDB.Database, account: String, event: String, at: Int64) throws -> [String] {
+    var done: [String] = []
+    for step in settings.onboarding where step.event == event {
+      try db.execute(
+        sql: "INSERT INTO onboarding (account_id, step, done_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        arguments: [account, step.id, at])
+      if db.changesCount == 1 {
+        done.append(step.id)
+        try Self.event(db, account, at, "onboarding", actor, step.title)
+      }
+    }
+    try db.execute(
+      sql: "UPDATE accounts SET last_active_at = max(coalesce(last_active_at, 0), ?) WHERE id = ?",
+      arguments: [at, account])
+    return done
+  }
+
+  /// The onboarding steps an account has done, with when.
+  public func onboarding(_ id: String) throws -> [String: Date] {
+    try store.pool.read { db in try onboarding(db, id) }
+  }
+
+  func onboarding(_ db: GRDB.Database, _ id: String) throws -> [String: Date] {
+    var done: [String: Date] = [:]
+    for row in try Row.fetchAll(db, sql: "SELECT step, done_at FROM onboarding WHERE account_id = ?", arguments: [id]) {
+      done[row[0]] = Date(epochMilliseconds: row[1])
+    }
+    return done
+  }
+
+  /// The first onboarding step not done yet.
+  public func nextOnboardingStep(done: [String: Date]) -> OnboardingStep? {
+    settings.onboarding.first { done[$0.id] == nil }
+  }
+
+  // MARK: - Timeline
+
+  /// Everything that happened to an account, oldest first: its events,
+  /// e-mails and usage.
+  public func timeline(_ id: String) throws -> [TimelineEntry] {
+    try store.pool.read { db in
+      _ = try account(db, id)
+      var entries = try Row.fetchAll(
+        db, sql: "SELECT at, kind, actor, note FROM lifecycle_events WHERE account_id = ?", arguments: [id]
+      ).map { TimelineEntry(at: Date(epochMilliseconds: $0[0]), kind: $0[1], actor: $0[2], note: $0[3]) }
+      for row in try Row.fetchAll(
+        db,
+        sql: """
+          SELECT coalesce(sent_at, scheduled_at), status, sequence || '/' || step, subject, last_error
+          FROM email_outbox WHERE account_id = ?
+          """, arguments: [id])
+      {
+        let error = (row[4] as String?).map { " (\($0))" } ?? ""
+        entries.append(
+          TimelineEntry(
+            at: Date(epochMilliseconds: row[0]), kind: "email_\(row[1] as String)", actor: "opsdeck",
+            note: "\(row[2] as String): \(row[3] as String)\(error)"))
+      }
+      for row in try Row.fetchAll(
+        db, sql: "SELECT at, metric, quantity FROM usage_records WHERE account_id = ? ORDER BY at DESC LIMIT 200",
+        arguments: [id])
+      {
+        entries.append(
+          TimelineEntry(
+            at: Date(epochMilliseconds: row[0]), kind: "usage", actor: "product",
+            note: "\(row[1] as String) +\(Usage.format(row[2]))"))
+      }
+      return entries.sorted { $0.at < $1.at }
+    }
+  }
+}
