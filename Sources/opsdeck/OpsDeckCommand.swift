@@ -47,7 +47,8 @@ struct OpsDeckCommand: ParsableCommand {
     subcommands: [
       ConsoleCommand.self, Init.self, Migrate.self, Status.self, JobsCommand.self, QueuesCommand.self,
       SchedulesCommand.self, AuditCommand.self, BreakersCommand.self, ProbeCommand.self, MailCommand.self,
-      WebhooksCommand.self, FXCommand.self, AlertsCommand.self,
+      WebhooksCommand.self, FXCommand.self, AlertsCommand.self, AccountsCommand.self, TrialsCommand.self,
+      LifecycleCommand.self, OutboxCommand.self, UsageCommand.self,
       CronCommand.self, Work.self, Run.self, Demo.self, ConfigCommand.self, Version.self,
     ],
     defaultSubcommand: ConsoleCommand.self

@@ -13,6 +13,8 @@ func report(_ error: any Error) -> Int32 {
     printError(error.description)
     return error.isBadInput ? 2 : 1
   }
+  // A command that chose its exit code has said what it had to.
+  if let exit = error as? ExitCode { return exit.rawValue }
   let code = OpsDeckCommand.exitCode(for: error)
   if code == .success {
     print(OpsDeckCommand.fullMessage(for: error))

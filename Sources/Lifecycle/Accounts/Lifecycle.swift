@@ -67,13 +67,20 @@ public final class Lifecycle: Sendable {
           """,
         arguments: [
           id, name ?? id, email, tz, plan, now, trial ? now : nil,
-          trial ? now + Int64(settings.trialDays) * 86_400_000 : nil, trial ? nil : now, now,
+          trial ? trialEnd(from: now, tz: tz) : nil, trial ? nil : now, now,
         ])
       try Self.event(db, id, now, "signed_up", actor, "plan \(plan)")
       try observe(db, account: id, event: "account.created", at: now)
       if trial { try scheduleNext(db, account: try account(db, id), after: nil) }
     }
     return try account(id)
+  }
+
+  /// A trial ends at local midnight after its last day: a 30-day trial
+  /// that starts on the 1st (day 0) ends as the 31st begins, so "ends
+  /// tonight" and "has ended" are true whatever the signup hour was.
+  func trialEnd(from start: Int64, tz: String) -> Int64 {
+    Self.localTime(day: settings.trialDays, hour: 0, from: Date(epochMilliseconds: start), tz: tz).epochMilliseconds
   }
 
   var planNames: String { settings.plans.map(\.name).joined(separator: ", ") }
@@ -250,6 +257,44 @@ public final class Lifecycle: Sendable {
             note: "\(row[1] as String) +\(Usage.format(row[2]))"))
       }
       return entries.sorted { $0.at < $1.at }
+    }
+  }
+}
+
+/// A trial as the `trials` listing and the console show it.
+public struct TrialRow: Sendable, Equatable {
+  public var account: Account
+  public var clock: TrialClock
+  public var onboardingDone: Int
+  public var onboardingTotal: Int
+}
+
+extension Lifecycle {
+  /// Accounts on the trial plan, soonest end first (expired ones last).
+  public func trials(limit: Int = 100_000) throws -> [TrialRow] {
+    let now = clock.now()
+    let steps = Set(settings.onboarding.map(\.id))
+    return try store.pool.read { db in
+      var done: [String: Int] = [:]
+      for row in try Row.fetchAll(
+        db,
+        sql: """
+          SELECT o.account_id, o.step FROM onboarding o JOIN accounts a ON a.id = o.account_id
+          WHERE a.plan = 'trial'
+          """)
+      where steps.contains(row[1]) {
+        done[row[0], default: 0] += 1
+      }
+      return try Row.fetchAll(
+        db,
+        sql: "SELECT \(Account.columns) FROM accounts WHERE plan = 'trial' ORDER BY expired_at IS NOT NULL, trial_ends_at, id LIMIT ?",
+        arguments: [limit]
+      ).map { row in
+        let account = Account(row: row)
+        return TrialRow(
+          account: account, clock: TrialClock(endsAt: account.trialEndsAt ?? now, now: now),
+          onboardingDone: done[account.id] ?? 0, onboardingTotal: settings.onboarding.count)
+      }
     }
   }
 }

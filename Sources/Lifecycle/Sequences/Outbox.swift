@@ -99,7 +99,7 @@ extension Lifecycle {
       values["next_step"] = next.title
       values["next_step_id"] = next.id
     }
-    values["usage"] = try usageLines(db, account).map { line -> [String: Any] in
+    values["usage"] = try usageLines(db, account).filter { $0.used > 0 || ($0.quota?.limit ?? 1) > 0 }.map { line -> [String: Any] in
       ["metric": line.metric, "used": Usage.format(line.used), "limit": line.quota.map { Usage.format($0.limit) } ?? "unlimited",
        "percent": line.percent.map { "\($0)" } ?? ""]
     }
@@ -177,7 +177,6 @@ extension Lifecycle {
           try db.execute(
             sql: "UPDATE email_outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL WHERE id = ?",
             arguments: [now, receipt.messageID, id])
-          try Self.event(db, email.accountID, now, "email_sent", "opsdeck", "\(email.sequence)/\(email.step)")
         }
         return "sent \(email.sequence)/\(email.step) to \(email.to)"
       } catch {

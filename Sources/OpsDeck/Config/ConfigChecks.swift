@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import Lifecycle
 import Scheduler
 import Storage
 
@@ -151,6 +152,82 @@ enum ConfigChecks {
       let hasPer = queue.table.duration("rate_per") != nil
       if hasMax != hasPer {
         problems.append(Problem(path: ["queues", queue.name], message: "rate_max and rate_per go together"))
+      }
+    }
+    problems += lifecycleProblems(table)
+    return problems
+  }
+
+  /// Sequences that name what exists (onboarding steps, plans) and
+  /// templates that render: a variable nothing provides is an error here,
+  /// not a blank in a customer's inbox.
+  static func lifecycleProblems(_ table: ConfigTable) -> [Problem] {
+    var problems: [Problem] = []
+    let lifecycle = table.table("lifecycle")
+    let settings = OpsDeckConfig.lifecycle(lifecycle, plans: table.namedTables("plans"))
+    let stepIDs = Set(settings.onboarding.map(\.id))
+    let planNames = Set(settings.plans.map(\.name))
+    for (index, step) in lifecycle.tableList("onboarding").enumerated() {
+      for required in ["id", "event"] where step.string(required) == nil {
+        problems.append(Problem(path: ["lifecycle", "onboarding[\(index)]"], message: "\(required) is missing"))
+      }
+    }
+    var sequenceNames = Set<String>()
+    for (index, sequence) in lifecycle.tableList("sequences").enumerated() {
+      let path = ["lifecycle", "sequences[\(index)]"]
+      guard let name = sequence.string("name") else {
+        problems.append(Problem(path: path, message: "name is missing"))
+        continue
+      }
+      if ["usage", "nudge", "reengage"].contains(name) || !sequenceNames.insert(name).inserted {
+        problems.append(Problem(path: path + ["name"], message: "sequence name '\(name)' is taken"))
+      }
+      var ids = Set<String>()
+      for (number, step) in sequence.tableList("steps").enumerated() {
+        let stepPath = path + ["steps[\(number)]"]
+        for required in ["id", "template", "subject"] where step.string(required) == nil {
+          problems.append(Problem(path: stepPath, message: "\(required) is missing"))
+        }
+        if step.integer("day") == nil { problems.append(Problem(path: stepPath, message: "day is missing")) }
+        if let id = step.string("id"), !ids.insert(id).inserted {
+          problems.append(Problem(path: stepPath + ["id"], message: "step id '\(id)' is used twice in '\(name)'"))
+        }
+        for key in ["unless", "only_if"] {
+          for id in step.list(key) ?? [] where !stepIDs.contains(id) {
+            problems.append(
+              Problem(
+                path: stepPath + [key],
+                message: "no onboarding step '\(id)' (steps: \(settings.onboarding.map(\.id).joined(separator: ", ")))"))
+          }
+        }
+        for plan in step.list("only_plan") ?? [] where !planNames.contains(plan) {
+          problems.append(Problem(path: stepPath + ["only_plan"], message: "no plan '\(plan)'"))
+        }
+      }
+    }
+    let directory = settings.templatesDirectory
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+      // The seed's templates ship in data/templates; a config that names
+      // its own sequences or folder must have them.
+      if !lifecycle.tableList("sequences").isEmpty || directory != "data/templates" {
+        problems.append(Problem(path: ["lifecycle", "templates"], message: "no folder '\(directory)'"))
+      }
+      return problems
+    }
+    let templates = Templates(directory: directory)
+    var checked = Set<String>()
+    var uses: [(String, String, [String])] = settings.sequences.flatMap { sequence in
+      sequence.steps.map { ($0.template, $0.subject, [String]()) }
+    }
+    uses += [
+      (settings.usageEmail.template, settings.usageEmail.subject, Templates.occasionVariables["usage"] ?? []),
+      (settings.nudgeEmail.template, settings.nudgeEmail.subject, Templates.occasionVariables["upgrade"] ?? []),
+      (settings.reengageEmail.template, settings.reengageEmail.subject, Templates.occasionVariables["reengage"] ?? []),
+    ]
+    for (template, subject, extra) in uses where checked.insert(template + "|" + subject).inserted {
+      for problem in templates.problems(template: template, subject: subject, extra: extra) {
+        problems.append(Problem(path: ["lifecycle", "templates"], message: problem))
       }
     }
     return problems

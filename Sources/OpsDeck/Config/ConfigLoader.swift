@@ -34,6 +34,7 @@ public struct ConfigLoader {
   }
 
   public func load(text: String, file: String) throws(ConfigError) -> OpsDeckConfig {
+    let text = Self.renamingOlderSections(text)
     let document: TOMLTable
     do {
       document = try TOMLTable(string: text)
@@ -56,6 +57,21 @@ public struct ConfigLoader {
       throw first
     }
     return OpsDeckConfig(table: table, source: file)
+  }
+
+  /// `[smtp]` is the older name of `[email]`: a file that has only the
+  /// older one is read as if it said `[email]` (line numbers unchanged).
+  static func renamingOlderSections(_ text: String) -> String {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    func header(_ line: Substring) -> String? {
+      let trimmed = line.trimmingCharacters(in: .whitespaces)
+      guard trimmed.hasPrefix("["), !trimmed.hasPrefix("[["), let close = trimmed.firstIndex(of: "]") else { return nil }
+      return trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmingCharacters(in: .whitespaces)
+    }
+    guard !lines.contains(where: { header($0) == "email" }), lines.contains(where: { header($0) == "smtp" }) else {
+      return text
+    }
+    return lines.map { header($0) == "smtp" ? "[email]" : String($0) }.joined(separator: "\n")
   }
 
   private func fillDefaults(_ schema: [ConfigKey], into table: inout ConfigTable) {
@@ -190,6 +206,11 @@ private struct Validator {
       }
       return .integer(value)
     case .stringList:
+      // A lone string is a list of one (`unless = "bank_connected"`).
+      if raw.type == .string, let text = raw.string {
+        guard let substituted = substitute(text, path: path) else { return nil }
+        return .list([substituted])
+      }
       guard raw.type == .array, let array = raw.array else { return mismatch() }
       var values: [String] = []
       for element in array {

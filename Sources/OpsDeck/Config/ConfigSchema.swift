@@ -1,4 +1,5 @@
 import Storage
+import Lifecycle
 
 /// What one configuration key may hold.
 public indirect enum ConfigKind: Sendable {
@@ -434,14 +435,17 @@ routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: 
           "timeout", .duration, default: .duration(.seconds(15)), doc: "The longest one delivery may take."),
       ]),
     .section(
-      "smtp", doc: "The mail server for lifecycle e-mails and e-mail alerts.",
+      "email", doc: "How lifecycle e-mails and e-mail alerts leave ([smtp], its older name, is read the same).",
       [
         ConfigKey(
-          "transport", .choice(["smtp", "resend", "sendgrid"]), default: .string("smtp"),
-          doc: "How mail leaves: SMTP (url, username, password), or Resend's or SendGrid's HTTP API (api_key)."),
+          "transport", .choice(["smtp", "resend", "sendgrid", "file"]), default: .string("smtp"),
+          doc:
+            "How mail leaves: SMTP (url, username, password), Resend's or SendGrid's HTTP API (api_key), or a maildir (file, for the demo)."
+        ),
         ConfigKey(
-          "url", .url(schemes: ["smtp", "smtps"]), default: .string("smtp://localhost:25"),
-          doc: "smtp:// (STARTTLS when the server offers it) or smtps:// (TLS from the start)."),
+          "url", .url(schemes: ["smtp", "smtps", "file"]), default: .string("smtp://localhost:25"),
+          doc:
+            "smtp:// (STARTTLS when the server offers it), smtps:// (TLS from the start), or file:///path of a maildir."),
         ConfigKey("username", .string, default: .string(""), doc: "The AUTH user; empty for no AUTH."),
         ConfigKey(
           "password", .secret, default: .string(""),
@@ -466,6 +470,126 @@ routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: 
         ConfigKey(
           "api_url", .url(schemes: ["https", "http"]), default: nil,
           doc: "The HTTP API's endpoint, when not its public one (a proxy, a test server)."),
+      ]),
+    .section(
+      "lifecycle", doc: "Trials, onboarding, e-mail sequences and usage e-mails.",
+      [
+        ConfigKey("trial_days", .integer(1...365), default: .integer(30), doc: "How long a trial lasts."),
+        ConfigKey(
+          "send_hour", .integer(0...23), default: .integer(9),
+          doc: "The local hour (in the account's time zone) sequence e-mails go out."),
+        ConfigKey(
+          "quiet_start", .integer(0...23), default: .integer(21),
+          doc: "From this local hour no e-mail goes out (occasional ones wait)..."),
+        ConfigKey("quiet_end", .integer(0...23), default: .integer(8), doc: "...until this one. Equal: no quiet hours."),
+        ConfigKey(
+          "max_per_day", .integer(0...100), default: .integer(2),
+          doc: "At most this many lifecycle e-mails to an account in any 24 hours (0: no cap); the rest wait."),
+        ConfigKey(
+          "max_per_week", .integer(0...100), default: .integer(5),
+          doc: "At most this many in any 7 days (0: no cap)."),
+        ConfigKey(
+          "stale_after", .duration, default: .duration(.seconds(48 * 3600)),
+          doc: "A sequence e-mail held back (caps, downtime) longer than this after its time is skipped, not sent late."),
+        ConfigKey(
+          "reengage_after", .duration, default: .duration(.seconds(7 * 86400)),
+          doc: "No activity for this long sends the re-engagement e-mail, once per idle stretch (0s: never)."),
+        ConfigKey(
+          "tick_every", .duration, default: .duration(.seconds(60)),
+          doc: "How often lifecycle.tick runs (one process at a time: it is a scheduled job)."),
+        ConfigKey(
+          "templates", .string, default: .string("data/templates"),
+          doc: "The folder of NAME.txt.mustache and NAME.html.mustache templates."),
+        ConfigKey(
+          "unsubscribe_url", .string, default: nil,
+          doc: "The product's one-click unsubscribe endpoint; {{token}} is replaced by the signed token.",
+          example: "\"https://app.example.test/unsubscribe?token={{token}}\""),
+        ConfigKey(
+          "unsubscribe_secret", .secret, default: .string(""),
+          doc: "The key tokens are signed with (empty: a random one kept in the database).",
+          example: "\"${OPSDECK_UNSUBSCRIBE_SECRET}\""),
+        ConfigKey("queue", .string, default: .string("email"), doc: "The queue email.send jobs go on."),
+        ConfigKey("attempts", .integer(1...100), default: .integer(5), doc: "Tries per e-mail before it fails."),
+        .namedSections(
+          "metrics", doc: "How a metric's records add up per billing period (sum unless said).",
+          example: """
+            [lifecycle.metrics.seats]
+            aggregate = "max"
+            """,
+          [
+            ConfigKey(
+              "aggregate", .choice(Aggregate.allCases.map(\.rawValue)), default: .string("sum"),
+              doc: "sum, count, max or last.")
+          ]),
+        .list(
+          "onboarding", doc: "Onboarding steps, in order, each completed by an event (`opsdeck events track`).",
+          example: """
+            [[lifecycle.onboarding]]
+            id = "bank_connected"
+            title = "Connect your bank"
+            event = "bank.connected"
+            """,
+          [
+            ConfigKey("id", .string, default: nil, doc: "The step's name, for `unless` and `only_if`."),
+            ConfigKey("title", .string, default: nil, doc: "What the console and e-mails call it."),
+            ConfigKey("event", .string, default: nil, doc: "The event that completes it."),
+          ]),
+        .list(
+          "sequences",
+          doc:
+            "E-mail sequences of the trial: steps at day offsets from the trial's start, at send_hour local time. Without any, the seed's trial sequence is used.",
+          example: """
+            [[lifecycle.sequences]]
+            name = "trial"
+            [[lifecycle.sequences.steps]]
+            id = "welcome"
+            day = 0
+            template = "welcome"
+            subject = "Welcome to Reconcile, {{name}}"
+            # unless = "bank_connected"
+            """,
+          [
+            ConfigKey("name", .string, default: nil, doc: "The sequence's name."),
+            ConfigKey(
+              "exit_on_convert", .boolean, default: nil, doc: "A converted account leaves it at once (true)."),
+            .list(
+              "steps", doc: "Its e-mails.", example: "",
+              [
+                ConfigKey("id", .string, default: nil, doc: "The step's name, unique in its sequence."),
+                ConfigKey("day", .integer(0...365), default: nil, doc: "Days after the trial started."),
+                ConfigKey("template", .string, default: nil, doc: "The template's name (data/templates/NAME.txt.mustache)."),
+                ConfigKey("subject", .string, default: nil, doc: "The subject, a Mustache string."),
+                ConfigKey("unless", .stringList, default: nil, doc: "Skip when any of these onboarding steps is done."),
+                ConfigKey("only_if", .stringList, default: nil, doc: "Send only when all of these are done."),
+                ConfigKey("only_plan", .stringList, default: nil, doc: "Send only to accounts on these plans."),
+                ConfigKey(
+                  "priority", .integer(0...100), default: nil,
+                  doc: "Which e-mail goes first when a cap lets only some through (50)."),
+              ]),
+          ]),
+      ]),
+    .namedSections(
+      "plans",
+      doc:
+        "Plans, one [plans.NAME] each, with a monthly price and quotas per metric. `trial` is the trial's. Without any, the seed's trial, starter, growth and scale are used.",
+      example: """
+        [plans.growth]
+        price = 199
+        [plans.growth.quotas.reconciliations]
+        limit = 1000
+        enforce = "hard"
+        """,
+      [
+        ConfigKey("price", .integer(0...1_000_000), default: .integer(0), doc: "Monthly price, in whole units."),
+        .namedSections(
+          "quotas", doc: "Quotas per metric and billing period (the calendar month in the account's zone).",
+          example: "",
+          [
+            ConfigKey("limit", .integer(0...1_000_000_000), default: nil, doc: "The most one period allows (0: not in this plan)."),
+            ConfigKey(
+              "enforce", .choice(["hard", "soft"]), default: .string("hard"),
+              doc: "hard denies above the limit; soft allows and warns."),
+          ]),
       ]),
   ]
 }

@@ -1,5 +1,6 @@
 import Alerting
 import Delivery
+import Lifecycle
 import Resilience
 import Scheduler
 import Storage
@@ -33,6 +34,11 @@ public struct OpsDeckConfig: Sendable {
   /// `[health] every`.
   public let healthEvery: Duration
   public let schedules: [ScheduleSettings]
+  /// `[lifecycle]` and `[plans]`, the seed's sequence and plans when the
+  /// file names none.
+  public let lifecycle: LifecycleSettings
+  /// `[lifecycle] tick_every`.
+  public let tickEvery: Duration
 
   public struct DatabaseSettings: Sendable {
     public var path: String?
@@ -180,7 +186,7 @@ public struct OpsDeckConfig: Sendable {
     webhooks.timeouts.connectMilliseconds = min(
       webhooks.timeouts.connectMilliseconds, webhooks.timeouts.totalMilliseconds)
     self.webhooks = webhooks
-    let smtp = table.table("smtp")
+    let smtp = table.table("email")
     var mail = MailSettings()
     mail.transport = MailSettings.Transport(rawValue: smtp.string("transport") ?? "smtp") ?? .smtp
     mail.url = smtp.string("url") ?? mail.url
@@ -193,8 +199,60 @@ public struct OpsDeckConfig: Sendable {
     mail.apiKey = smtp.string("api_key") ?? ""
     mail.apiURL = smtp.string("api_url")
     mail.caFile = smtp.string("ca_file")
+    let lifecycleTable = table.table("lifecycle")
+    self.lifecycle = Self.lifecycle(lifecycleTable, plans: table.namedTables("plans"))
+    self.tickEvery = lifecycleTable.duration("tick_every") ?? .seconds(60)
     self.smtp = SMTPSettings(
       url: mail.url, username: mail.username, password: mail.password, from: mail.from, mail: mail)
+  }
+
+  static func lifecycle(_ table: ConfigTable, plans: [NamedTable]) -> LifecycleSettings {
+    var settings = LifecycleSettings()
+    settings.trialDays = table.integer("trial_days") ?? 30
+    settings.sendHour = table.integer("send_hour") ?? 9
+    settings.quietStart = table.integer("quiet_start") ?? 21
+    settings.quietEnd = table.integer("quiet_end") ?? 8
+    settings.maxPerDay = table.integer("max_per_day") ?? 2
+    settings.maxPerWeek = table.integer("max_per_week") ?? 5
+    settings.staleAfter = table.duration("stale_after") ?? settings.staleAfter
+    settings.reengageAfterDays = Int((table.duration("reengage_after") ?? .seconds(7 * 86_400)).milliseconds / 86_400_000)
+    settings.templatesDirectory = table.string("templates") ?? "data/templates"
+    settings.unsubscribeURL = table.string("unsubscribe_url")
+    settings.unsubscribeSecret = table.string("unsubscribe_secret") ?? ""
+    settings.queue = table.string("queue") ?? "email"
+    settings.attempts = table.integer("attempts") ?? 5
+    for metric in table.namedTables("metrics") {
+      settings.aggregates[metric.name] = Aggregate(rawValue: metric.table.string("aggregate") ?? "sum") ?? .sum
+    }
+    let onboarding = table.tableList("onboarding").map {
+      OnboardingStep(id: $0.string("id") ?? "", title: $0.string("title") ?? $0.string("id") ?? "", event: $0.string("event") ?? "")
+    }
+    settings.onboarding = onboarding.isEmpty ? LifecycleSettings.seedOnboarding : onboarding
+    let sequences = table.tableList("sequences").map { sequence in
+      EmailSequence(
+        name: sequence.string("name") ?? "",
+        steps: sequence.tableList("steps").map { step in
+          SequenceStep(
+            id: step.string("id") ?? "", day: step.integer("day") ?? 0, template: step.string("template") ?? "",
+            subject: step.string("subject") ?? "", unless: step.list("unless") ?? [], onlyPlan: step.list("only_plan") ?? [],
+            onlyIf: step.list("only_if") ?? [], priority: step.integer("priority") ?? 50)
+        }, exitOnConvert: sequence.boolean("exit_on_convert") ?? true)
+    }
+    settings.sequences = sequences.isEmpty ? [LifecycleSettings.seedSequence] : sequences
+    let configured = plans.map { entry in
+      Plan(
+        name: entry.name, price: Double(entry.table.integer("price") ?? 0),
+        quotas: Dictionary(
+          uniqueKeysWithValues: entry.table.namedTables("quotas").map {
+            ($0.name, Quota(limit: Double($0.table.integer("limit") ?? 0), hard: $0.table.string("enforce") != "soft"))
+          }))
+    }
+    if configured.isEmpty {
+      settings.plans = LifecycleSettings.seedPlans
+    } else {
+      settings.plans = configured.contains { $0.name == "trial" } ? configured : [Plan(name: "trial")] + configured
+    }
+    return settings
   }
 
   static func dependency(_ name: String, _ table: ConfigTable) -> DependencySettings {

@@ -1,6 +1,7 @@
 import Alerting
 import Delivery
 import Foundation
+import Lifecycle
 import Logging
 import Resilience
 import Scheduler
@@ -26,7 +27,10 @@ extension Runtime {
     var engines: [ScheduleSpec] = [
       ScheduleSpec(
         id: Watchers.jobName, queue: "alerts", name: Watchers.jobName,
-        repeats: .every(milliseconds: max(1_000, config.alerting.watchEvery.milliseconds)))
+        repeats: .every(milliseconds: max(1_000, config.alerting.watchEvery.milliseconds))),
+      ScheduleSpec(
+        id: Lifecycle.tickJob, queue: "lifecycle", name: Lifecycle.tickJob,
+        repeats: .every(milliseconds: max(1_000, config.tickEvery.milliseconds))),
     ]
     if config.fx.url != nil {
       engines.append(
@@ -81,6 +85,8 @@ extension Runtime {
     configured.attempts = config.alerting.notifyAttempts
     configured.backoff = config.alerting.notifyBackoff
     let notifier = configured
+    let mailer = Mailer(settings: config.smtp.mail, registry: dependencies.registry)
+    let lifecycle = Lifecycle(jobs: jobs, settings: config.lifecycle, actor: "opsdeck")
     let watchers = Watchers(
       jobs: jobs, fx: config.fx, settings: config.alerting, breakerNames: dependencySettings.map(\.name),
       notifier: notifier)
@@ -91,6 +97,8 @@ extension Runtime {
         return "stored \(set.rates.count) rates for \(set.date)"
       },
       Watchers.jobName: BlockingHandler { _ in try watchers.run() },
+      Lifecycle.tickJob: BlockingHandler { _ in try lifecycle.tick().description },
+      Lifecycle.sendJob: BlockingHandler { context in try lifecycle.deliver(context, mailer: mailer) },
       AlertNotifier.jobName: BlockingHandler { context in try notifier.deliver(context) },
       HealthChecks.jobName: BlockingHandler { _ in
         let results = try health.run()
