@@ -80,6 +80,7 @@ let package = Package(
     .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "Storage", grdb]),
     .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Resilience", "Storage"]),
     .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Storage", grdb]),
+    .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "Scheduler", "Storage", grdb]),
     .testTarget(
       name: "ConsoleTests", dependencies: ["Console", "Resilience", "Scheduler", "Storage", grdb],
       exclude: ["Snapshots"]),

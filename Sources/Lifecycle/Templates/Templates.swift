@@ -94,7 +94,7 @@ public struct Templates: Sendable {
   }
 
   /// The variables `text` uses that neither `known` nor an open section provides.
-  static func unknownVariables(in text: String, known: Set<String>) -> [String] {
+  public static func unknownVariables(in text: String, known: Set<String>) -> [String] {
     var unknown: [String] = []
     var sections: [String] = []
     var rest = Substring(text)
