@@ -195,7 +195,7 @@ import Testing
     let shown = try workspace.opsdeck(["--db", db, "jobs", "show", id, "--json"])
     #expect(
       try jsonField(shown.stdout, "failed_reason")
-        == "no handler registered for job name 'frobnicate' (known: alert.notify, alerts.watch, exec, fx.sync, health.check, noop, sleep, webhook.deliver)"
+        == "no handler registered for job name 'frobnicate' (known: alert.notify, alerts.watch, email.send, exec, fx.sync, health.check, lifecycle.tick, noop, sleep, webhook.deliver)"
     )
   }
 }

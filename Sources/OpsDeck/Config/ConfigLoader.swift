@@ -34,7 +34,9 @@ public struct ConfigLoader {
   }
 
   public func load(text: String, file: String) throws(ConfigError) -> OpsDeckConfig {
+    let original = text
     let text = Self.renamingOlderSections(text)
+    let renamed = text != original
     let document: TOMLTable
     do {
       document = try TOMLTable(string: text)
@@ -54,6 +56,12 @@ public struct ConfigLoader {
       }
     }
     if let first = validator.errors.min(by: { ($0.line ?? Int.max) < ($1.line ?? Int.max) }) {
+      // Name the key as the file wrote it.
+      if renamed, let key = first.key, key == "email" || key.hasPrefix("email.") {
+        throw ConfigError(
+          file: first.file, line: first.line, column: first.column, key: "smtp" + key.dropFirst("email".count),
+          message: first.message)
+      }
       throw first
     }
     return OpsDeckConfig(table: table, source: file)
