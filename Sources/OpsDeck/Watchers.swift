@@ -2,6 +2,7 @@ import Alerting
 import Delivery
 import Foundation
 import GRDB
+import Lifecycle
 import Resilience
 import Scheduler
 import Storage
@@ -27,7 +28,8 @@ public struct AlertingSettings: Sendable, Equatable {
 
 /// `alerts.watch`: reads each engine's public status and raises an alert
 /// per condition (a breaker open, a failing health check, stale FX rates,
-/// a queue's backlog or failures, a disabled webhook endpoint); alerts whose
+/// a queue's backlog or failures, a job that failed its last attempt, a
+/// disabled webhook endpoint, an account over a hard quota); alerts whose
 /// condition has cleared resolve. Every engine alert's dedup key starts
 /// with `opsdeck:`, so a repeat is the same alert.
 public struct Watchers: Sendable {
@@ -40,11 +42,15 @@ public struct Watchers: Sendable {
   let breakerNames: [String]
   /// Plans notifications after each look (nil: none configured).
   let notifier: AlertNotifier?
+  /// Accounts over hard quotas (nil: not watched).
+  let lifecycle: Lifecycle?
 
   public init(
-    jobs: JobStore, fx: FXSettings, settings: AlertingSettings, breakerNames: [String], notifier: AlertNotifier? = nil
+    jobs: JobStore, fx: FXSettings, settings: AlertingSettings, breakerNames: [String], notifier: AlertNotifier? = nil,
+    lifecycle: Lifecycle? = nil
   ) {
     self.notifier = notifier
+    self.lifecycle = lifecycle
     self.jobs = jobs
     self.alerts = AlertStore(store: jobs.store, clock: jobs.clock, actor: "opsdeck")
     self.fx = fx
@@ -109,6 +115,32 @@ public struct Watchers: Sendable {
           "failures:\(queue.name)", .error, "queue \(queue.name): \(failed) jobs failed in 10 minutes",
           ["alertname": "QueueFailures", "queue": queue.name], "scheduler")
       }
+    }
+    // Jobs out of attempts in the last hour: one alert per queue and job
+    // name (a retry or removal clears it).
+    let finalFailures = try store.pool.read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT queue, name, count(*), max(finished_at),
+            (SELECT failed_reason FROM jobs j WHERE j.queue = f.queue AND j.name = f.name AND j.state = 4
+              AND j.state >= 3 ORDER BY j.finished_at DESC LIMIT 1)
+          FROM jobs f WHERE state = 4 AND state >= 3 AND finished_at >= ? GROUP BY queue, name
+          """, arguments: [now.epochMilliseconds - 3_600_000])
+    }
+    for row in finalFailures {
+      let (queue, name, count): (String, String, Int) = (row[0], row[1], row[2])
+      condition(
+        "job-failed:\(queue):\(name)", .error,
+        "job \(name) on \(queue) failed its last attempt" + (count > 1 ? " (\(count) in the last hour)" : ""),
+        ["alertname": "JobFailed", "queue": queue, "job": name], "scheduler", row[4])
+    }
+    for breach in try lifecycle?.hardQuotaBreaches() ?? [] {
+      condition(
+        "quota:\(breach.account):\(breach.metric)", .warning,
+        "account \(breach.account) reached its hard quota of \(breach.metric): \(Usage.format(breach.used)) of \(Usage.format(breach.limit))",
+        ["alertname": "HardQuotaExceeded", "account": breach.account, "metric": breach.metric], "lifecycle",
+        "period \(breach.period); further use is denied until the plan changes or the period ends")
     }
     let disabled = try store.pool.read { db in
       try Row.fetchAll(db, sql: "SELECT id, url, disabled_reason FROM webhook_endpoints WHERE enabled = 0")

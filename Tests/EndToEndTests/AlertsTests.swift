@@ -123,4 +123,32 @@ import Testing
       try workspace.opsdeck(base + ["alerts", "history", "\(breaker["id"] as? Int ?? 0)", "--json"]))
     #expect(trail.last?["note"] as? String == "the condition cleared")
   }
+
+  /// A job out of attempts, and an account at its hard quota: alerted,
+  /// and resolved when a retry succeeds or the plan changes.
+  @Test func aFinalFailureAndAHardQuotaAreAlerted() throws {
+    let (workspace, base) = try prepared()
+    func watch() throws {
+      _ = try workspace.opsdeck(base + ["jobs", "add", "alerts", "alerts.watch"])
+      #expect(try workspace.opsdeck(base + ["work", "--until-empty", "--queue", "alerts"]).status == 0)
+    }
+    let job = try workspace.opsdeck(
+      base + ["jobs", "add", "reports", "exec", "--data", #"{"command": "exit 3"}"#, "--attempts", "1"]
+    ).stdout.trimmingCharacters(in: .newlines)
+    _ = try workspace.opsdeck(base + ["work", "--until-empty", "--queue", "reports"])
+    _ = try workspace.opsdeck(base + ["accounts", "add", "acme", "--email", "ana@acme.test"])
+    _ = try workspace.opsdeck(base + ["usage", "record", "acme", "bank_accounts", "2"])
+    try watch()
+    let open = try json(try workspace.opsdeck(base + ["alerts", "list", "--json"]))
+    let summaries = Set(open.compactMap { $0["summary"] as? String })
+    #expect(summaries.contains("job exec on reports failed its last attempt"), "\(summaries)")
+    #expect(summaries.contains("account acme reached its hard quota of bank_accounts: 2 of 2"), "\(summaries)")
+    let quota = try #require(open.first { ($0["source"] as? String) == "lifecycle" })
+    #expect((quota["labels"] as? [String: String])?["alertname"] == "HardQuotaExceeded")
+    // The fix: the job is retried (and removed), the account upgraded.
+    _ = try workspace.opsdeck(base + ["jobs", "remove", job])
+    _ = try workspace.opsdeck(base + ["accounts", "convert", "acme", "--plan", "growth"])
+    try watch()
+    #expect(try json(try workspace.opsdeck(base + ["alerts", "list", "--json"])).isEmpty)
+  }
 }

@@ -89,7 +89,7 @@ extension Runtime {
     let lifecycle = Lifecycle(jobs: jobs, settings: config.lifecycle, actor: "opsdeck")
     let watchers = Watchers(
       jobs: jobs, fx: config.fx, settings: config.alerting, breakerNames: dependencySettings.map(\.name),
-      notifier: notifier)
+      notifier: notifier, lifecycle: lifecycle)
     return HandlerRegistry.builtIn.adding([
       Webhooks.jobName: WebhookDeliverHandler(webhooks: webhooks),
       FXRates.jobName: BlockingHandler { _ in
