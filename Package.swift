@@ -82,7 +82,7 @@ let package = Package(
     .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Storage", grdb]),
     .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "Scheduler", "Storage", grdb]),
     .testTarget(
-      name: "ConsoleTests", dependencies: ["Console", "Resilience", "Scheduler", "Storage", grdb],
+      name: "ConsoleTests", dependencies: ["Console", "Lifecycle", "Resilience", "Scheduler", "Storage", grdb],
       exclude: ["Snapshots"]),
     .testTarget(name: "OpsDeckTests", dependencies: ["OpsDeck", "Storage"]),
     .testTarget(name: "EndToEndTests", dependencies: ["opsdeck", "Storage", grdb]),

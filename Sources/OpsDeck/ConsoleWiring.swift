@@ -2,6 +2,7 @@ import Console
 import Delivery
 import Foundation
 import GRDB
+import Lifecycle
 import Scheduler
 import Storage
 
@@ -35,15 +36,24 @@ extension Runtime {
     if let watcher {
       watch = { Self.dataVersion(watcher) }
     }
+    let lifecycle = Lifecycle(jobs: jobs, settings: config.lifecycle, actor: name)
+    let mailer = Mailer(settings: config.smtp.mail, registry: try dependencies(readOnly ? .view : .write).registry)
+    let previewTo = config.lifecycle.previewTo
+    let sendPreview: @Sendable (String) throws -> String = { account in
+      guard let previewTo else { return "set [lifecycle] preview_to to your address to get previews" }
+      return try lifecycle.sendPreview(account: account, to: previewTo, mailer: mailer)
+    }
     let app = ConsoleApp(
       terminal: terminal, state: state,
       theme: Theme(ascii: ascii || !terminal.supportsUnicode, colors: terminal.colors), clock: clock,
       data: ConsoleDataSource(
         jobs: jobs,
         breakers: Dictionary((config.dependencies + extraDependencies).map { ($0.name, $0.breaker) }) { _, last in last
-        }),
+        }, lifecycle: lifecycle),
       changeWatch: watch,
-      perform: { action in action.perform(on: jobs, readOnly: viewer) })
+      perform: { action in
+        action.perform(on: jobs, readOnly: viewer, lifecycle: lifecycle, sendPreview: sendPreview)
+      })
     app.bellOnCritical = config.alerting.bell
     return app
   }

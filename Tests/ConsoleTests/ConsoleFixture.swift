@@ -2,6 +2,7 @@ import Alerting
 import Console
 import Foundation
 import GRDB
+import Lifecycle
 import Resilience
 import Scheduler
 import Storage
@@ -20,9 +21,40 @@ final class ConsoleFixture {
     store = try Store.open(path: directory.appendingPathComponent("ops.db").path, create: true)
     try store.migrate(
       StorageSchema.migrations + SchedulerSchema.migrations + ResilienceSchema.migrations
-        + AlertingSchema.migrations, now: clock.now(),
+        + AlertingSchema.migrations + LifecycleSchema.migrations, now: clock.now(),
       version: "test")
     jobs = JobStore(store: store, clock: clock, actor: "oncall")
+    var settings = LifecycleSettings()
+    settings.plans = LifecycleSettings.seedPlans
+    settings.onboarding = LifecycleSettings.seedOnboarding
+    settings.sequences = [LifecycleSettings.seedSequence]
+    lifecycle = Lifecycle(jobs: jobs, settings: settings, actor: "oncall")
+  }
+
+  let lifecycle: Lifecycle
+
+  /// Five trials signed up over the last 29 days (one at its last hours,
+  /// one expired, one converted) with onboarding and usage.
+  func populateTrials() throws {
+    let start = clock.now()
+    let signups: [(String, String, Double)] = [
+      ("northwind", "Northwind Traders", 28.5), ("acme", "Acme Ltd", 27.5), ("globex", "Globex", 12),
+      ("initech", "Initech", 2), ("umbrella", "Umbrella \u{1B}[31mCorp", 31), ("hooli", "Hooli", 20),
+    ]
+    for (id, name, daysAgo) in signups {
+      clock.set(to: start.addingTimeInterval(-daysAgo * 86_400))
+      try lifecycle.addAccount(id: id, email: "ops@\(id).test", name: name, tz: "UTC")
+    }
+    clock.set(to: start.addingTimeInterval(-86_400))
+    for event in ["bank.connected", "statement.imported", "reconciliation.completed"] {
+      try lifecycle.observe(account: "acme", event: event)
+    }
+    try lifecycle.observe(account: "globex", event: "bank.connected")
+    try lifecycle.convert("hooli", plan: "growth")
+    clock.set(to: start)
+    try lifecycle.recordUsage(account: "acme", metric: "reconciliations", quantity: 42)
+    try lifecycle.recordUsage(account: "globex", metric: "reconciliations", quantity: 7)
+    try lifecycle.tick()
   }
 
   deinit { try? FileManager.default.removeItem(at: directory) }
@@ -108,8 +140,8 @@ final class ConsoleFixture {
     let jobs = self.jobs
     let app = ConsoleApp(
       terminal: terminal, state: state, theme: Theme(ascii: !unicode), clock: clock,
-      data: ConsoleDataSource(jobs: jobs, breakers: breakerSettings), changeWatch: nil,
-      perform: { action in action.perform(on: jobs, readOnly: readOnly) })
+      data: ConsoleDataSource(jobs: jobs, breakers: breakerSettings, lifecycle: lifecycle), changeWatch: nil,
+      perform: { [lifecycle] action in action.perform(on: jobs, readOnly: readOnly, lifecycle: lifecycle) })
     return (app, terminal)
   }
 }

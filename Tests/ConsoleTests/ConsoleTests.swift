@@ -8,10 +8,11 @@ import Testing
 struct ConsoleSnapshotTests {
   func frame(
     _ keys: String = "", width: Int = 80, height: Int = 24, unicode: Bool = true, readOnly: Bool = false,
-    schedules: Bool = false, breakers: Bool = false, alerts: Bool = false
+    schedules: Bool = false, breakers: Bool = false, alerts: Bool = false, trials: Bool = false
   ) throws -> String {
     let fixture = try ConsoleFixture()
     try fixture.populate()
+    if trials { try fixture.populateTrials() }
     if schedules { try fixture.populateSchedules() }
     if breakers { try fixture.populateBreakers() }
     if alerts { try fixture.populateAlerts() }
@@ -46,6 +47,13 @@ struct ConsoleSnapshotTests {
     try assertSnapshot(try frame("5j", width: 120, height: 40, alerts: true), named: "alerts-120x40")
   }
   @Test func alertsAt80x24() throws { try assertSnapshot(try frame("5", alerts: true), named: "alerts-80x24") }
+  @Test func trialsAt120x40() throws {
+    try assertSnapshot(try frame("6", width: 120, height: 40, trials: true), named: "trials-120x40")
+  }
+  @Test func trialsAt80x24() throws { try assertSnapshot(try frame("6", trials: true), named: "trials-80x24") }
+  @Test func anAccountsTimeline() throws {
+    try assertSnapshot(try frame("6j\r", width: 120, height: 40, trials: true), named: "trials-account")
+  }
   @Test func tooSmall() throws { try assertSnapshot(try frame(width: 60, height: 20), named: "too-small") }
   @Test func asciiMode() throws { try assertSnapshot(try frame("2]]]]", unicode: false), named: "jobs-ascii") }
   @Test func helpOverlay() throws { try assertSnapshot(try frame("2?"), named: "help-jobs") }
@@ -485,6 +493,42 @@ struct ConsoleBehaviourTests {
     app.settle()
     #expect(app.state.visibleAlerts.map(\.acknowledgedBy) == ["maria"])
     #expect(try #require(terminal.lastFrame).text.contains("Alerts (acknowledged only)"))
+  }
+
+  /// `e` extends through a form (audited with the user and the reason),
+  /// `x` suppresses after asking; a viewer has neither.
+  @Test func aTrialIsExtendedAndSuppressedFromThePane() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    try fixture.populateTrials()
+    let (app, terminal) = fixture.app(width: 120, height: 40)
+    terminal.type("6")
+    app.settle()
+    #expect(app.state.selectedAccount == "northwind", "the trial nearest its end comes first")
+    let before = try fixture.lifecycle.account("northwind").trialEndsAt
+    terminal.type("e")
+    app.settle()
+    guard case .extendTrial = app.state.overlay else { Issue.record("e did not open the form"); return }
+    terminal.send(.key(.enter))
+    app.settle()
+    #expect(app.state.overlay != nil, "no reason: the form stays open")
+    terminal.type("bank API access pending\r")
+    app.settle()
+    let after = try fixture.lifecycle.account("northwind").trialEndsAt
+    #expect(after == before.map { $0.addingTimeInterval(7 * 86_400) })
+    let extended = try #require(try fixture.lifecycle.timeline("northwind").last { $0.kind == "trial_extended" })
+    #expect(extended.actor == "oncall" && extended.note?.hasSuffix("bank API access pending") == true)
+    terminal.type("x")
+    app.settle()
+    guard case .confirm(.suppress(let account)) = app.state.overlay else { Issue.record("x did not ask"); return }
+    terminal.type("y")
+    app.settle()
+    #expect(try fixture.lifecycle.account(account).suppressedAt != nil)
+    let (viewer, screen) = fixture.app(readOnly: true)
+    screen.type("6ex")
+    viewer.settle()
+    #expect(viewer.state.overlay == nil)
+    #expect(!viewer.state.bindings.contains { $0.action == .extendTrial || $0.action == .suppress })
   }
 
   @Test func theReadmeCarriesTheKeyTables() throws {

@@ -20,6 +20,7 @@ public final class ConsoleApp {
   private let details = DetailInbox()
   private let breakerDetails = Slot<BreakerDetail>()
   private let alertDetails = Slot<AlertDetail>()
+  private let accountDetails = Slot<AccountDetail>()
   /// Operator actions still running on their threads.
   private let pendingActions = Counter()
   let data: ConsoleDataSource
@@ -64,6 +65,9 @@ public final class ConsoleApp {
       if let snapshot = loader.take() { take(snapshot) }
       if let detail = details.take(), state.overlay == .job(detail.summary.id) { state.jobDetail = detail }
       if let detail = alertDetails.take(), state.overlay == .alert(detail.alert.id) { state.alertDetail = detail }
+      if let detail = accountDetails.take(), state.overlay == .account(detail.account.id) {
+        state.accountDetail = detail
+      }
       if let detail = breakerDetails.take(), state.overlay == .breaker(detail.name) {
         state.breakerDetail = detail
       }
@@ -100,6 +104,13 @@ public final class ConsoleApp {
           details.expect()
           Thread.detachNewThread { [alertDetails, details] in
             if let detail = try? data.alertDetail(id) { alertDetails.put(detail) }
+            details.put(nil)
+          }
+        case .loadAccount(let id):
+          let data = self.data
+          details.expect()
+          Thread.detachNewThread { [accountDetails, details] in
+            if let detail = try? data.account(id) { accountDetails.put(detail) }
             details.put(nil)
           }
         case .loadBreaker(let name):
@@ -144,6 +155,8 @@ public final class ConsoleApp {
           state.breakerDetail = try? data.breaker(name)
         case .loadAlert(let id):
           state.alertDetail = try? data.alertDetail(id)
+        case .loadAccount(let id):
+          state.accountDetail = try? data.account(id)
         }
       }
     }

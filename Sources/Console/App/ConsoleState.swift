@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import Lifecycle
 import Resilience
 import Scheduler
 import Storage
@@ -11,6 +12,7 @@ public enum PaneID: Int, CaseIterable, Sendable {
   case schedules = 3
   case breakers = 4
   case alerts = 5
+  case trials = 6
 
   public var title: String {
     switch self {
@@ -19,6 +21,7 @@ public enum PaneID: Int, CaseIterable, Sendable {
     case .schedules: return "Schedules"
     case .breakers: return "Breakers"
     case .alerts: return "Alerts"
+    case .trials: return "Trials"
     }
   }
 }
@@ -51,6 +54,11 @@ public enum OperatorAction: Sendable, Equatable {
   case unacknowledge(ids: [Int64])
   case resolve(ids: [Int64])
   case silence(matchers: [String], seconds: Int64, comment: String)
+  /// From the extend form (the form is its confirmation).
+  case extendTrial(account: String, days: Int, reason: String)
+  case suppress(account: String)
+  /// Renders the account's next e-mail and sends it to the operator.
+  case sendPreview(account: String)
 
   static func list(_ ids: [Int64]) -> String { ids.map(String.init).joined(separator: ", ") }
 
@@ -71,6 +79,9 @@ public enum OperatorAction: Sendable, Equatable {
     case .unacknowledge(let ids): return "Undo the ack of alert\(ids.count == 1 ? "" : "s") \(Self.list(ids))?"
     case .resolve(let ids): return "Resolve alert\(ids.count == 1 ? "" : "s") \(Self.list(ids))?"
     case .silence(let matchers, _, _): return "Silence \(matchers.joined(separator: ", "))?"
+    case .extendTrial(let account, let days, _): return "Extend the trial of \(account) by \(days) days?"
+    case .suppress(let account): return "Stop all lifecycle e-mail to \(account)? Pending e-mails are skipped."
+    case .sendPreview(let account): return "Send \(account)'s next e-mail to yourself?"
     case .breaker(let name, let command):
       switch command {
       case .forceOpen: return "Force breaker \(name) open? Every process stops calling \(name)."
@@ -94,13 +105,15 @@ public enum Effect: Sendable, Equatable {
   case loadBreaker(String)
   /// Read an alert and its audit trail for its view.
   case loadAlert(Int64)
+  /// Read an account's onboarding, usage and timeline for its view.
+  case loadAccount(String)
 }
 
 /// Everything on screen, as a value: events in, effects out. Rendering is
 /// a pure function of it (see ``Frame``).
 public struct ConsoleState: Sendable {
   /// Which list keys move (and `/` filters).
-  public enum Focus: Sendable { case queues, jobs, schedules, alerts }
+  public enum Focus: Sendable { case queues, jobs, schedules, alerts, trials }
   public enum Overlay: Sendable, Equatable {
     case help
     case confirm(OperatorAction)
@@ -112,6 +125,10 @@ public struct ConsoleState: Sendable {
     case alert(Int64)
     /// `a`: the optional note of an acknowledgement, Enter sends it.
     case ackNote(ids: [Int64], note: String)
+    /// Enter in Trials: the account's timeline.
+    case account(String)
+    /// `e` in Trials: days and a reason.
+    case extendTrial(ExtendTrialForm)
   }
 
   public var width: Int
@@ -143,6 +160,9 @@ public struct ConsoleState: Sendable {
   public var alertStatus: String? = nil
   public var alertDetail: AlertDetail? = nil
   public var lastAck: (ids: [Int64], at: Date)? = nil
+  /// The Trials pane's selection, by account id, and the open account.
+  public var selectedAccount: String? = nil
+  public var accountDetail: AccountDetail? = nil
   /// How long `u` can undo an acknowledgement.
   public static let undoWindow: TimeInterval = 10
   /// The time, as the app loop last read it.
@@ -223,6 +243,32 @@ public struct ConsoleState: Sendable {
 
   public var currentAlert: Alert? { visibleAlerts.first { $0.id == selectedAlert } }
 
+  /// The Trials pane's sections, in order, filtered by `/` (id or name).
+  public var trialSections: [(title: String, rows: [TrialRow])] {
+    let snapshot = self.snapshot
+    let now = snapshot?.loadedAt ?? self.now
+    func keep(_ account: Account) -> Bool {
+      guard let filter, !filter.isEmpty, filterTarget == .trials else { return true }
+      return account.id.localizedCaseInsensitiveContains(filter) || account.name.localizedCaseInsensitiveContains(filter)
+    }
+    let trials = (snapshot?.trials ?? []).filter { keep($0.account) }
+    let weekAgo = now.addingTimeInterval(-7 * 86_400)
+    let converted = (snapshot?.converted ?? []).filter(keep).map { account in
+      TrialRow(
+        account: account, clock: TrialClock(endsAt: account.trialEndsAt ?? now, now: now), onboardingDone: 0,
+        onboardingTotal: 0)
+    }
+    return [
+      ("expiring soon", trials.filter { $0.clock.expiringSoon }),
+      ("in trial", trials.filter { !$0.clock.expired && !$0.clock.expiringSoon }),
+      ("expired this week", trials.filter { $0.clock.expired && ($0.account.trialEndsAt ?? .distantPast) >= weekAgo }),
+      ("converted this week", converted),
+    ]
+  }
+
+  /// Every account id the Trials pane lists, top to bottom.
+  public var visibleTrialIDs: [String] { trialSections.flatMap { $0.rows.map(\.account.id) } }
+
   /// Marked alerts, or the current one.
   var alertTargets: [Int64] {
     let marked = visibleAlerts.map(\.id).filter { markedAlerts.contains($0) }
@@ -273,6 +319,7 @@ public struct ConsoleState: Sendable {
     case .schedules: return Keymap.global + Keymap.schedules(readOnly: user.readOnly)
     case .breakers: return Keymap.global + Keymap.breakers(readOnly: user.readOnly)
     case .alerts: return Keymap.global + Keymap.alerts(readOnly: user.readOnly)
+    case .trials: return Keymap.global + Keymap.trials(readOnly: user.readOnly)
     }
   }
 
@@ -309,6 +356,8 @@ public struct ConsoleState: Sendable {
     if selectedSchedule == nil || !snapshot.schedules.contains(where: { $0.id == selectedSchedule }) {
       selectedSchedule = snapshot.schedules.first?.id
     }
+    let accounts = visibleTrialIDs
+    if selectedAccount == nil || !accounts.contains(selectedAccount ?? "") { selectedAccount = accounts.first }
   }
 
   public mutating func handle(_ event: TerminalEvent) -> [Effect] {
@@ -388,7 +437,7 @@ public struct ConsoleState: Sendable {
         default: break
         }
         return []
-      case .help, .job, .breaker, .alert:
+      case .help, .job, .breaker, .alert, .account:
         if key == .escape || key == .character("q") || key == .character("?") || key == .enter { self.overlay = nil }
         return []
       case .addJob(var form):
@@ -399,6 +448,10 @@ public struct ConsoleState: Sendable {
         let step = form.handle(key)
         self.overlay = .silence(form)
         return finish(step, working: "silencing…")
+      case .extendTrial(var form):
+        let step = form.handle(key)
+        self.overlay = .extendTrial(form)
+        return finish(step, working: "extending…")
       case .confirm(let action):
         self.overlay = nil
         if key == .character("y") || key == .enter {
@@ -452,7 +505,12 @@ public struct ConsoleState: Sendable {
     case .nextState: stepState(1)
     case .previousState: stepState(-1)
     case .open:
-      if pane == .alerts {
+      if pane == .trials {
+        guard let account = selectedAccount else { return [] }
+        overlay = .account(account)
+        accountDetail = nil
+        return [.loadAccount(account)]
+      } else if pane == .alerts {
         guard let alert = selectedAlert else { return [] }
         overlay = .alert(alert)
         alertDetail = nil
@@ -490,7 +548,8 @@ public struct ConsoleState: Sendable {
       message = nil
     case .filter:
       filterTarget =
-        pane == .alerts
+        pane == .trials
+        ? .trials : pane == .alerts
         ? .alerts : pane == .schedules ? .schedules : pane == .jobs && focus == .jobs ? .jobs : .queues
       filter = ""
       editingFilter = true
@@ -566,6 +625,18 @@ public struct ConsoleState: Sendable {
           overlay = .confirm(.breaker(name: breaker.name, command: command))
         }
       }
+    case .extendTrial:
+      if let id = selectedAccount {
+        if snapshot?.trials.contains(where: { $0.account.id == id }) == true {
+          overlay = .extendTrial(ExtendTrialForm(account: id))
+        } else {
+          message = "\(id) is not in a trial"
+        }
+      }
+    case .suppress:
+      if let id = selectedAccount { overlay = .confirm(.suppress(account: id)) }
+    case .sendPreview:
+      if let id = selectedAccount { overlay = .confirm(.sendPreview(account: id)) }
     case .toggleQueuePause:
       if let queue = currentQueue { overlay = .confirm(.setPaused(queue: queue.name, paused: !queue.paused)) }
     case .retryAllFailed:
@@ -597,6 +668,8 @@ public struct ConsoleState: Sendable {
         if row >= 0 && row < visibleQueues.count { overviewRow = row }
       case .alerts:
         if let id = AlertsPane.alert(atRow: y, self) { selectedAlert = id }
+      case .trials:
+        if let id = TrialsPane.account(atRow: y, self) { selectedAccount = id }
       case .breakers:
         let row = y - BreakersPane.firstRow
         if row >= 0 && row < snapshot.breakers.count { selectedBreaker = snapshot.breakers[row].name }
@@ -653,6 +726,8 @@ public struct ConsoleState: Sendable {
     if filterTarget == .schedules, !schedules.contains(where: { $0.id == selectedSchedule }) {
       selectedSchedule = schedules.first?.id
     }
+    let accounts = visibleTrialIDs
+    if filterTarget == .trials, !accounts.contains(selectedAccount ?? "") { selectedAccount = accounts.first }
   }
 
   private mutating func stepState(_ step: Int) {
@@ -678,6 +753,13 @@ public struct ConsoleState: Sendable {
       selectedAlert = ids[clamp(index.addingReportingOverflow(step).partialValue, ids.count)]
       return
     }
+    if pane == .trials {
+      let ids = visibleTrialIDs
+      guard !ids.isEmpty else { return }
+      let index = ids.firstIndex(of: selectedAccount ?? "") ?? 0
+      selectedAccount = ids[clamp(index.addingReportingOverflow(step).partialValue, ids.count)]
+      return
+    }
     if pane == .breakers {
       let names = snapshot?.breakers.map(\.name) ?? []
       guard !names.isEmpty else { return }
@@ -686,7 +768,7 @@ public struct ConsoleState: Sendable {
       return
     }
     switch pane == .schedules ? .schedules : focus {
-    case .alerts: return
+    case .alerts, .trials: return
     case .schedules:
       let ids = visibleSchedules.map(\.id)
       guard !ids.isEmpty else { return }

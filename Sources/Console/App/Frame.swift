@@ -29,6 +29,7 @@ public enum Frame {
     case .schedules: SchedulesPane.render(&buffer, state, area: body, now: now, theme: theme)
     case .breakers: BreakersPane.render(&buffer, state, area: body, now: now, theme: theme)
     case .alerts: AlertsPane.render(&buffer, state, area: body, now: now, theme: theme)
+    case .trials: TrialsPane.render(&buffer, state, area: body, now: now, theme: theme)
     }
     if let line = state.commandLine {
       buffer.put(":" + line.text + "_", x: 1, y: state.height - 2, style: theme.footerKey, limit: state.width - 2)
@@ -52,6 +53,9 @@ public enum Frame {
     case .breaker(let name): BreakerOverlay.render(&buffer, state, name: name, now: now, theme: theme)
     case .alert(let id): AlertOverlay.render(&buffer, state, id: id, now: now, theme: theme)
     case .ackNote(let ids, let note): AckNoteOverlay.render(&buffer, ids: ids, note: note, theme: theme)
+    case .account(let id): AccountOverlay.render(&buffer, state, id: id, now: now, theme: theme)
+    case .extendTrial(let form):
+      FormOverlay.render(&buffer, form, title: "Extend the trial of \(form.account)", submit: "extends", theme: theme)
     case nil: break
     }
     return buffer
@@ -154,6 +158,12 @@ enum Format {
     return span.future ? "in " + span.text : span.text
   }
 
+  /// `3m ago`, or `in 3m`: for timelines that hold planned times too.
+  static func relative(_ date: Date, now: Date) -> String {
+    let span = Timestamp.span(from: now, to: date)
+    return span.future ? "in " + span.text : span.text + " ago"
+  }
+
   /// A job's run time in at most six columns: `340ms`, `4.2s`, `3m12s`, `2h05m`.
   static func duration(from start: Date?, to end: Date?) -> String {
     guard let start, let end else { return "-" }
@@ -178,6 +188,21 @@ enum Format {
   static func pad(_ text: String, _ width: Int) -> String {
     let size = DisplayWidth.of(text)
     return size >= width ? text : text + String(repeating: " ", count: width - size)
+  }
+
+  /// `text` in exactly `width` columns: padded, or cut with `ellipsis`.
+  static func fit(_ text: String, _ width: Int, ellipsis: String) -> String {
+    guard DisplayWidth.of(text) > width else { return pad(text, width) }
+    let room = max(0, width - DisplayWidth.of(ellipsis))
+    var kept = ""
+    var used = 0
+    for character in text {
+      let size = DisplayWidth.of(String(character))
+      if used + size > room { break }
+      kept.append(character)
+      used += size
+    }
+    return pad(kept + ellipsis, width)
   }
 
   static func padLeft(_ text: String, _ width: Int) -> String {

@@ -8,6 +8,7 @@ public enum Action: Hashable, Sendable {
   case retry, remove, promote, toggleQueuePause, retryAllFailed, addJob
   case breaker(BreakerCommand)
   case markAlert, acknowledgeAlerts, undoAck, resolveAlerts, cycleSeverity, cycleStatus, silenceAlert
+  case extendTrial, suppress, sendPreview
   case filter, command
 }
 
@@ -44,6 +45,7 @@ public enum Keymap {
     KeyBinding(.character("3"), .pane(3), "Schedules"),
     KeyBinding(.character("4"), .pane(4), "Breakers"),
     KeyBinding(.character("5"), .pane(5), "Alerts"),
+    KeyBinding(.character("6"), .pane(6), "Trials"),
     KeyBinding(.control("r"), .refresh, "reload now"),
     KeyBinding(.character("Z"), .togglePause, "pause live updates"),
     KeyBinding(.character(":"), .command, "command line (Tab completes)"),
@@ -118,6 +120,15 @@ public enum Keymap {
     return navigation + viewing + (readOnly ? [] : acting)
   }
 
+  public static func trials(readOnly: Bool) -> [KeyBinding] {
+    let acting: [KeyBinding] = [
+      KeyBinding(.character("e"), .extendTrial, "extend the trial (a form: days, reason)", dangerous: true, footer: true),
+      KeyBinding(.character("x"), .suppress, "suppress its e-mails", dangerous: true),
+      KeyBinding(.character("p"), .sendPreview, "send its next e-mail to yourself", dangerous: true, footer: true),
+    ]
+    return navigation + [KeyBinding(.enter, .open, "timeline", footer: true)] + (readOnly ? [] : acting)
+  }
+
   public static let overview: [KeyBinding] =
     navigation + [
       KeyBinding(.enter, .open, "open in its pane", footer: true)
@@ -141,7 +152,7 @@ extension Keymap {
     return [
       table("Everywhere", global), table("Overview", overview), table("Jobs", jobs(readOnly: false)),
       table("Schedules", schedules(readOnly: false)), table("Breakers", breakers(readOnly: false)),
-      table("Alerts", alerts(readOnly: false)),
+      table("Alerts", alerts(readOnly: false)), table("Trials", trials(readOnly: false)),
     ].joined(separator: "\n\n") + "\n"
   }
 }

@@ -1,11 +1,18 @@
 import Alerting
 import Foundation
+import Storage
+import Lifecycle
 import Resilience
 import Scheduler
 
 extension OperatorAction {
   /// Runs a confirmed operator action; the message line says how it went.
-  public func perform(on jobs: JobStore, readOnly: Bool) -> String {
+  /// `lifecycle` takes the Trials pane's actions; `sendPreview` mails an
+  /// account's next e-mail to the operator.
+  public func perform(
+    on jobs: JobStore, readOnly: Bool, lifecycle: Lifecycle? = nil,
+    sendPreview: (@Sendable (String) throws -> String)? = nil
+  ) -> String {
     guard !readOnly else { return "read-only: nothing was changed" }
     do {
       switch self {
@@ -51,6 +58,17 @@ extension OperatorAction {
         let transition = try BreakerAdmin.apply(
           command, to: name, store: jobs.store, at: jobs.clock.now(), actor: jobs.actor)
         return "breaker \(name): \(transition.from.rawValue) → \(transition.to.rawValue)"
+      case .extendTrial(let account, let days, let reason):
+        guard let lifecycle else { return "no lifecycle engine here" }
+        let extended = try lifecycle.extendTrial(account, days: days, reason: reason)
+        return "\(account): trial ends \(extended.trialEndsAt.map(Timestamp.format) ?? "-")"
+      case .suppress(let account):
+        guard let lifecycle else { return "no lifecycle engine here" }
+        try lifecycle.suppress(account, reason: "suppressed in the console by \(jobs.actor)")
+        return "\(account): no more lifecycle e-mail"
+      case .sendPreview(let account):
+        guard let sendPreview else { return "no mailer here" }
+        return try sendPreview(account)
       case .removeSchedule(let id, _):
         try Schedules(jobs: jobs).remove(id)
         return "removed schedule \(id)"

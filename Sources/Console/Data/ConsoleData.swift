@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import Lifecycle
 import Resilience
 import Scheduler
 import Storage
@@ -44,6 +45,11 @@ public struct ConsoleSnapshot: Sendable, Equatable {
   public var breakerSettings: [String: BreakerSettings]
   /// Open alerts, most severe and oldest first.
   public var alerts: [Alert]
+  /// Accounts on the trial plan (soonest end first), the primary metric's
+  /// use per account, and the accounts converted in the last week.
+  public var trials: [TrialRow] = []
+  public var trialUsage: [String: UsageLine] = [:]
+  public var converted: [Account] = []
 
   public init(
     loadedAt: Date, request: ConsoleRequest, queues: [QueueStatus], throughput: [String: [Int]],
@@ -94,10 +100,22 @@ public struct ConsoleDataSource: Sendable {
   public let jobs: JobStore
   /// The configured dependencies' breakers.
   public let breakerSettings: [String: BreakerSettings]
+  /// Accounts and trials (nil: the Trials pane stays empty).
+  public let lifecycle: Lifecycle?
 
-  public init(jobs: JobStore, breakers: [String: BreakerSettings] = [:]) {
+  public init(jobs: JobStore, breakers: [String: BreakerSettings] = [:], lifecycle: Lifecycle? = nil) {
     self.jobs = jobs
     self.breakerSettings = breakers
+    self.lifecycle = lifecycle
+  }
+
+  /// Enter on a trial: the account, its onboarding, usage and timeline.
+  public func account(_ id: String) throws -> AccountDetail {
+    guard let lifecycle else { throw LifecycleInputError("no lifecycle engine") }
+    return AccountDetail(
+      account: try lifecycle.account(id), onboarding: try lifecycle.onboarding(id),
+      steps: lifecycle.settings.onboarding, usage: try lifecycle.usage(account: id),
+      timeline: try lifecycle.timeline(id))
   }
 
   /// Alerts on the same database, changed as the same user.
@@ -147,12 +165,18 @@ public struct ConsoleDataSource: Sendable {
     let page =
       try queue.map { try jobs.page(queue: $0, state: request.state, anchor: request.anchor, limit: request.limit) }
       ?? JobPage()
-    return ConsoleSnapshot(
+    var snapshot = ConsoleSnapshot(
       loadedAt: now, request: effective, queues: queues, throughput: throughput, failedLastHour: failed,
       jobs: page.jobs, keys: page.keys, schedules: try Schedules(jobs: jobs).list(),
       breakers: try jobs.store.pool.read { db in
         try BreakerAdmin.statuses(db, names: Array(breakerSettings.keys), now: now)
       }, breakerSettings: breakerSettings, alerts: try alerts.list(limit: 2_000))
+    if let lifecycle {
+      snapshot.trials = try lifecycle.trials(limit: 5_000)
+      snapshot.trialUsage = try lifecycle.trialUsage()
+      snapshot.converted = try lifecycle.recentConversions()
+    }
+    return snapshot
   }
 }
 
@@ -168,4 +192,13 @@ public struct AlertDetail: Sendable, Equatable {
   public var alert: Alert
   public var events: [AlertEvent]
   public var notifications: [AlertNotification] = []
+}
+
+/// Enter on a trial: the account and everything that happened to it.
+public struct AccountDetail: Sendable, Equatable {
+  public var account: Account
+  public var onboarding: [String: Date]
+  public var steps: [OnboardingStep]
+  public var usage: [UsageLine]
+  public var timeline: [TimelineEntry]
 }

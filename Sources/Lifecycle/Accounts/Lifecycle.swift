@@ -61,13 +61,11 @@ public final class Lifecycle: Sendable {
       let trial = plan == "trial"
       try db.execute(
         sql: """
-          INSERT INTO accounts (id, name, email, tz, plan, created_at, trial_started_at, trial_ends_at, converted_at,
-            last_active_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          INSERT INTO accounts (id, name, email, tz, plan, created_at, trial_started_at, trial_ends_at, last_active_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
         arguments: [
-          id, name ?? id, email, tz, plan, now, trial ? now : nil,
-          trial ? trialEnd(from: now, tz: tz) : nil, trial ? nil : now, now,
+          id, name ?? id, email, tz, plan, now, trial ? now : nil, trial ? trialEnd(from: now, tz: tz) : nil, now,
         ])
       try Self.event(db, id, now, "signed_up", actor, "plan \(plan)")
       try observe(db, account: id, event: "account.created", at: now)
@@ -124,7 +122,9 @@ public final class Lifecycle: Sendable {
       guard account.plan != plan else { throw LifecycleInputError("account '\(id)' is on \(plan) already") }
       try db.execute(
         sql: """
-          UPDATE accounts SET plan = ?, converted_at = coalesce(converted_at, ?), next_email_step = NULL,
+          UPDATE accounts SET plan = ?,
+            converted_at = CASE WHEN plan = 'trial' THEN coalesce(converted_at, ?) ELSE converted_at END,
+            next_email_step = NULL,
             next_email_at = NULL WHERE id = ?
           """, arguments: [plan, now, id])
       let exiting = settings.sequences.filter(\.exitOnConvert).map(\.name)
@@ -135,7 +135,7 @@ public final class Lifecycle: Sendable {
             WHERE account_id = ? AND status = 'pending' AND sequence IN (\(exiting.map { _ in "?" }.joined(separator: ",")))
             """, arguments: StatementArguments([id] + exiting))
       }
-      try Self.event(db, id, now, account.convertedAt == nil ? "converted" : "plan_changed", actor, "\(account.plan) → \(plan)")
+      try Self.event(db, id, now, account.plan == "trial" ? "converted" : "plan_changed", actor, "\(account.plan) → \(plan)")
     }
   }
 
@@ -267,6 +267,13 @@ public struct TrialRow: Sendable, Equatable {
   public var clock: TrialClock
   public var onboardingDone: Int
   public var onboardingTotal: Int
+
+  public init(account: Account, clock: TrialClock, onboardingDone: Int, onboardingTotal: Int) {
+    self.account = account
+    self.clock = clock
+    self.onboardingDone = onboardingDone
+    self.onboardingTotal = onboardingTotal
+  }
 }
 
 extension Lifecycle {

@@ -130,6 +130,8 @@ public struct LifecycleSettings: Sendable, Equatable {
   /// The key tokens are signed with; empty: one kept in the database.
   public var unsubscribeSecret = ""
   public var templatesDirectory = "data/templates"
+  /// Where the console's "send a preview to yourself" goes.
+  public var previewTo: String? = nil
   public var plans: [Plan] = [Plan(name: "trial")]
   public var aggregates: [String: Aggregate] = [:]
   public var onboarding: [OnboardingStep] = []

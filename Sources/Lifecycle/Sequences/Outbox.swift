@@ -214,6 +214,18 @@ extension Lifecycle {
     return try templates.render(template: email.template, subject: email.subject, variables: sample)
   }
 
+  /// Mails an account's next e-mail (its welcome when none is left) to an
+  /// operator, subject marked `[preview]`; nothing is recorded as sent.
+  public func sendPreview(account id: String, to address: String, mailer: Mailer) throws -> String {
+    let account = try account(id)
+    let key = account.nextEmailStep ?? settings.timeline.first?.key ?? "welcome"
+    let email = try preview(account: id, step: key)
+    let receipt = try mailer.send(
+      MailMessage(from: "", to: [address], subject: "[preview] \(email.subject)", text: email.text, html: email.html))
+    _ = receipt
+    return "sent \(key) for \(account.id) to \(address)"
+  }
+
   // MARK: - Unsubscribe
 
   /// The key unsubscribe tokens are signed with: the configured one, or a

@@ -223,3 +223,68 @@ extension Lifecycle {
     }
   }
 }
+
+extension Lifecycle {
+  /// The metric the console shows against its quota for trials:
+  /// `reconciliations` when the trial plan meters it, else its first quota.
+  public var primaryMetric: String? {
+    let quotas = settings.plan("trial")?.quotas ?? [:]
+    return quotas["reconciliations"] != nil ? "reconciliations" : quotas.keys.sorted().first
+  }
+
+  /// This period's use of the primary metric by every trial account, in
+  /// one read: each account's records bucketed by its own period.
+  public func trialUsage() throws -> [String: UsageLine] {
+    guard let metric = primaryMetric else { return [:] }
+    let now = nowMS
+    let quota = settings.plan("trial")?.quotas[metric]
+    let kind = aggregate(metric)
+    return try store.pool.read { db in
+      // The earliest any zone's month can have started: UTC's minus 14 hours.
+      let earliest = period(of: now, tz: "UTC").start - 14 * 3_600_000
+      var zones: [String: String] = [:]
+      for row in try Row.fetchAll(db, sql: "SELECT id, tz FROM accounts WHERE plan = 'trial'") { zones[row[0]] = row[1] }
+      var starts: [String: Int64] = [:]
+      var lines: [String: UsageLine] = [:]
+      var latest: [String: Int64] = [:]
+      for row in try Row.fetchAll(
+        db,
+        sql: """
+          SELECT u.account_id, u.quantity, u.at FROM usage_records u JOIN accounts a ON a.id = u.account_id
+          WHERE a.plan = 'trial' AND u.metric = ? AND u.at >= ? ORDER BY u.at, u.id
+          """, arguments: [metric, earliest])
+      {
+        let account: String = row[0]
+        let quantity: Double = row[1]
+        let at: Int64 = row[2]
+        let start = starts[account] ?? period(of: now, tz: zones[account] ?? "UTC").start
+        starts[account] = start
+        guard at >= start else { continue }
+        var line = lines[account] ?? UsageLine(metric: metric, used: 0, quota: quota)
+        switch kind {
+        case .sum: line.used += quantity
+        case .count: line.used += 1
+        case .max: line.used = max(line.used, quantity)
+        case .last: if at >= latest[account, default: .min] { line.used = quantity }
+        }
+        latest[account] = at
+        lines[account] = line
+      }
+      for account in zones.keys where lines[account] == nil {
+        lines[account] = UsageLine(metric: metric, used: 0, quota: quota)
+      }
+      return lines
+    }
+  }
+
+  /// Accounts converted in the last `days` days, newest first.
+  public func recentConversions(days: Int = 7) throws -> [Account] {
+    let since = nowMS - Int64(days) * 86_400_000
+    return try store.pool.read { db in
+      try Row.fetchAll(
+        db, sql: "SELECT \(Account.columns) FROM accounts WHERE converted_at >= ? ORDER BY converted_at DESC LIMIT 500",
+        arguments: [since]
+      ).map(Account.init(row:))
+    }
+  }
+}

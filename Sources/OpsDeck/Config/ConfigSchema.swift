@@ -508,6 +508,9 @@ routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: 
           "unsubscribe_secret", .secret, default: .string(""),
           doc: "The key tokens are signed with (empty: a random one kept in the database).",
           example: "\"${OPSDECK_UNSUBSCRIBE_SECRET}\""),
+        ConfigKey(
+          "preview_to", .mailbox, default: nil, doc: "Where the console's `p` (send a preview to yourself) mails.",
+          example: "\"Ana <ana@example.test>\""),
         ConfigKey("queue", .string, default: .string("email"), doc: "The queue email.send jobs go on."),
         ConfigKey("attempts", .integer(1...100), default: .integer(5), doc: "Tries per e-mail before it fails."),
         .namedSections(

@@ -218,6 +218,7 @@ public struct OpsDeckConfig: Sendable {
     settings.reengageAfterDays = Int((table.duration("reengage_after") ?? .seconds(7 * 86_400)).milliseconds / 86_400_000)
     settings.templatesDirectory = table.string("templates") ?? "data/templates"
     settings.unsubscribeURL = table.string("unsubscribe_url")
+    settings.previewTo = table.string("preview_to")
     settings.unsubscribeSecret = table.string("unsubscribe_secret") ?? ""
     settings.queue = table.string("queue") ?? "email"
     settings.attempts = table.integer("attempts") ?? 5
