@@ -24,10 +24,14 @@ release: deps
 	$(SWIFT) build -c release --product opsdeck
 
 # Builds in release mode, creates or reuses the demo database and opens the
-# console on it with a simulated business running (q quits).
+# console on it with a simulated business running (q quits). The demo's
+# lifecycle e-mails land in $(DEMO_DIR)/mail/new, a maildir.
 run: release
 	@mkdir -p $(DEMO_DIR)
-	@test -f $(DEMO_CONFIG) || $(RELEASE_BIN) config example | sed 's|^file = "opsdeck.log"|file = "$(DEMO_DIR)/opsdeck.log"|' > $(DEMO_CONFIG)
+	@test -f $(DEMO_CONFIG) || $(RELEASE_BIN) config example | sed \
+		-e 's|^file = "opsdeck.log"|file = "$(DEMO_DIR)/opsdeck.log"|' \
+		-e 's|^transport = "smtp"|transport = "file"|' \
+		-e 's|^url = "smtp://localhost:25"|url = "file://$(CURDIR)/$(DEMO_DIR)/mail"|' > $(DEMO_CONFIG)
 	$(RELEASE_BIN) --db $(DEMO_DB) --config $(DEMO_CONFIG) demo --scenario data/demo/scenario.json
 
 # Unit and end-to-end tests. The end-to-end tests run the debug binary that

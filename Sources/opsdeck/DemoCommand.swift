@@ -1,6 +1,7 @@
 import ArgumentParser
 import Delivery
 import Foundation
+import Lifecycle
 import OpsDeck
 import Scheduler
 import Storage
@@ -11,8 +12,9 @@ struct Demo: ParsableCommand {
     discussion: """
       Creates the database if needed, writes an hour of history into an empty one, then keeps
       a simulated business running while the console is open: jobs arrive every second
-      across the scenario's queues, some fail and retry, schedules fire. The scenario is
-      data/demo/scenario.json.
+      across the scenario's queues, some fail and retry, schedules fire; --accounts trials
+      (six weeks of them on a new database) sign up, onboard, use the product and convert,
+      and lifecycle e-mails go out through [email]. The scenario is data/demo/scenario.json.
 
       Example:
         opsdeck --db .demo/opsdeck.db demo --seed 7
@@ -22,12 +24,17 @@ struct Demo: ParsableCommand {
   @OptionGroup var display: DisplayFlags
   @Option(help: ArgumentHelp("The scenario file.", valueName: "path")) var scenario = "data/demo/scenario.json"
   @Option(help: "Seed for the simulation's randomness (the same seed writes the same history).") var seed: UInt64 = 1
+  @Option(help: "Trial accounts to sign up with six weeks of history, on a database that has none (0 to 100000).")
+  var accounts = 200
   @Option(
     help: ArgumentHelp("Run headless for this long instead of opening the console (10s, 1m).", valueName: "duration"))
   var headless: String?
 
   func run() throws {
     let headlessFor = try Parse.milliseconds(headless, flag: "--headless")
+    guard (0...100_000).contains(accounts) else {
+      throw ValidationError("invalid --accounts \(accounts): expected 0 to 100000")
+    }
     if headlessFor == nil { try ConsoleSession.requireTerminal() }
     let loaded = try DemoScenario.load(scenario)
     let runtime = try global.runtime()
@@ -35,6 +42,9 @@ struct Demo: ParsableCommand {
     let jobs = try runtime.jobStore(.write)
     let simulator = DemoSimulator(scenario: loaded, jobs: jobs, seed: seed)
     try simulator.prepare()
+    let customers = DemoAccounts(
+      lifecycle: Lifecycle(jobs: jobs, settings: runtime.config.lifecycle, actor: "demo"), seed: seed)
+    try customers.prepare(count: accounts)
     try runtime.applySchedulerConfig(to: jobs)
     if headlessFor == nil { try LogOutput.redirect(toFile: runtime.config.log.file, level: runtime.logLevel) }
     var options = runtime.workerOptions()
@@ -45,6 +55,7 @@ struct Demo: ParsableCommand {
         logger: LogOutput.logger("opsdeck.worker")))
     let logger = LogOutput.logger("opsdeck.demo")
     Thread.detachNewThread { simulator.run(logger: logger) }
+    Thread.detachNewThread { customers.run(logger: logger) }
     let flaky = try simulator.dependencySettings()
     let dependencies = Dependencies(
       store: jobs.store, clock: runtime.clock, settings: runtime.config.dependencies + flaky, actor: "demo")
@@ -55,6 +66,7 @@ struct Demo: ParsableCommand {
       try ConsoleSession.run(runtime: runtime, readOnly: false, display: display, extraDependencies: flaky)
     }
     simulator.stop()
+    customers.stop()
     engine.stop(grace: .seconds(5))
   }
 }

@@ -55,6 +55,42 @@ import Testing
     #expect(states.isSuperset(of: ["open", "half_open", "closed"]), "\(history.stdout)")
   }
 
+  /// `--accounts N`: six weeks of trials — some converted, some expired,
+  /// onboarding under way, their e-mails sent — and a bad count refused.
+  @Test func theDemoSignsUpAccountsWithSixWeeksOfHistory() throws {
+    let workspace = try Workspace()
+    let templates = URL(fileURLWithPath: Self.scenario).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("templates").path
+    try workspace.write(
+      "ops.toml",
+      """
+      [email]
+      transport = "file"
+      url = "file://\(workspace.path("mail"))"
+      [lifecycle]
+      templates = "\(templates)"
+      """)
+    let base = ["--db", workspace.path("demo.db"), "--config", workspace.path("ops.toml")]
+    let run = try workspace.opsdeck(
+      base + ["demo", "--scenario", Self.scenario, "--headless", "2s", "--accounts", "120", "--seed", "3"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let accounts = try JSONSerialization.jsonObject(
+      with: Data(try workspace.opsdeck(base + ["accounts", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+    #expect(accounts.count == 120)
+    #expect(accounts.contains { $0["converted_at"] is String })
+    #expect(accounts.contains { $0["expired_at"] is String })
+    let trials = try JSONSerialization.jsonObject(
+      with: Data(try workspace.opsdeck(base + ["trials", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+    #expect(trials.contains { ($0["days_left"] as? Int ?? 0) > 0 })
+    #expect(trials.contains { ($0["onboarding_done"] as? Int ?? 0) >= 3 })
+    #expect(try scalar(workspace.path("demo.db"), "SELECT count(*) FROM email_outbox WHERE status = 'sent'") > 200)
+    // A second run adds no history.
+    _ = try workspace.opsdeck(base + ["demo", "--scenario", Self.scenario, "--headless", "1s", "--accounts", "120"])
+    #expect(try scalar(workspace.path("demo.db"), "SELECT count(*) FROM accounts") == 120)
+    let bad = try workspace.opsdeck(base + ["demo", "--accounts", "-5", "--headless", "1s"])
+    #expect(bad.status == 2 && bad.stderr.contains("--accounts"), "\(bad.stderr)")
+  }
+
   @Test func aMissingScenarioIsOneLine() throws {
     let workspace = try Workspace()
     let outcome = try workspace.opsdeck(["--db", "d.db", "demo", "--scenario", "nope.json", "--headless", "1s"])

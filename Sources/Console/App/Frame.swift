@@ -122,6 +122,17 @@ enum PaneTop {
   }
 }
 
+/// The part of a long list a pane shows: the rows from `firstRow` down to
+/// the line above the pane's position line, with `selected` kept in view
+/// (centred when it can be).
+enum ListWindow {
+  static func range(count: Int, selected: Int, height: Int, firstRow: Int) -> Range<Int> {
+    let rows = max(0, height - 3 - firstRow)
+    let first = max(0, min(selected - rows / 2, count - rows))
+    return first..<min(count, first + rows)
+  }
+}
+
 /// A rectangle of the screen given to a pane.
 public struct Area: Sendable {
   public var x: Int

@@ -29,11 +29,9 @@ enum AlertsPane {
 
   /// The lines shown: a window that keeps the selected alert in view.
   static func window(_ lines: [Line], selected: Int64?, height: Int) -> Range<Int> {
-    let rows = max(0, height - 2 - firstRow)
     let index =
       lines.firstIndex { if case .alert(let alert) = $0 { return alert.id == selected } else { return false } } ?? 0
-    let first = max(0, min(index - rows / 2, lines.count - rows))
-    return first..<min(lines.count, first + rows)
+    return ListWindow.range(count: lines.count, selected: index, height: height, firstRow: firstRow)
   }
 
   static func alert(atRow y: Int, _ state: ConsoleState) -> Int64? {

@@ -10,9 +10,8 @@ enum SchedulesPane {
 
   /// The rows shown: a window of the list that keeps the selection in view.
   static func window(count: Int, selected: Int, height: Int) -> (first: Int, end: Int) {
-    let rows = max(0, height - 2 - firstRow)
-    let first = max(0, min(selected - rows / 2, count - rows))
-    return (first, min(count, first + rows))
+    let range = ListWindow.range(count: count, selected: selected, height: height, firstRow: firstRow)
+    return (range.lowerBound, range.upperBound)
   }
 
   static func render(_ buffer: inout ScreenBuffer, _ state: ConsoleState, area: Area, now: Date, theme: Theme) {

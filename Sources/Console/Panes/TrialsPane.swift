@@ -26,12 +26,10 @@ enum TrialsPane {
   }
 
   static func window(_ lines: [Line], selected: String?, height: Int) -> Range<Int> {
-    let rows = max(0, height - 2 - firstRow)
     let index =
       lines.firstIndex { if case .trial(let row, _) = $0 { return row.account.id == selected } else { return false } }
       ?? 0
-    let first = max(0, min(index - rows / 2, lines.count - rows))
-    return first..<min(lines.count, first + rows)
+    return ListWindow.range(count: lines.count, selected: index, height: height, firstRow: firstRow)
   }
 
   static func account(atRow y: Int, _ state: ConsoleState) -> String? {
