@@ -14,7 +14,9 @@ public enum LifecycleSchema {
       // sequence, step, trial) — the UNIQUE constraint is what makes a
       // step send once however many ticks run. `next_email_step` and
       // `next_email_at` are the account's place in its sequence: a tick
-      // reads only the accounts whose next step is due.
+      // reads only the accounts whose next step is due. `reengaged_at` is
+      // set by the re-engagement e-mail and cleared by activity, so the
+      // idle accounts not yet written to are one range of an index.
       try db.execute(
         sql: """
           CREATE TABLE accounts (
@@ -38,7 +40,7 @@ public enum LifecycleSchema {
           ) WITHOUT ROWID;
           CREATE INDEX accounts_trial_ends ON accounts(trial_ends_at) WHERE expired_at IS NULL AND converted_at IS NULL;
           CREATE INDEX accounts_next_email ON accounts(next_email_at) WHERE next_email_at IS NOT NULL;
-          CREATE INDEX accounts_last_active ON accounts(last_active_at);
+          CREATE INDEX accounts_idle ON accounts(last_active_at) WHERE reengaged_at IS NULL;
           CREATE TABLE onboarding (
             account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
             step TEXT NOT NULL,

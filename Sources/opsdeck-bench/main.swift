@@ -3,6 +3,7 @@ import Console
 import Foundation
 import GRDB
 import GRDBSQLite
+import Lifecycle
 import Logging
 import OpsDeck
 import Resilience
@@ -51,6 +52,10 @@ if CommandLine.arguments.dropFirst().first == "resilience" {
 }
 if CommandLine.arguments.dropFirst().first == "alerting" {
   try alertingBench()
+  exit(0)
+}
+if CommandLine.arguments.dropFirst().first == "lifecycle" {
+  try lifecycleBench()
   exit(0)
 }
 
@@ -458,6 +463,7 @@ consoleInTmux(
 try resilienceBench()
 try deliveryBench()
 try alertingBench()
+try lifecycleBench()
 
 if sink == 42 { print("") }  // keeps the work from being optimised away
 
@@ -643,4 +649,75 @@ func alertingBench() throws {
   }
   try timings("  of which the open alerts", rounds: 50) { _ = try history.list(limit: 2_000) }
   timings("  render alone", rounds: 200) { _ = Frame.render(state, now: Date(), theme: Theme()) }
+}
+
+/// Lifecycle with the seed's plans, onboarding and trial sequence on a
+/// fresh database file, its clock manual.
+func lifecycleFixture(_ name: String, start: Date) throws -> (Lifecycle, ManualClock) {
+  let path = directory.appendingPathComponent(name).path
+  let store = try Store.open(path: path, access: .readWrite, create: true)
+  try store.migrate(Runtime.migrations, now: Date(), version: Runtime.version)
+  let clock = ManualClock(start)
+  var settings = LifecycleSettings()
+  settings.plans = LifecycleSettings.seedPlans
+  settings.onboarding = LifecycleSettings.seedOnboarding
+  settings.sequences = [LifecycleSettings.seedSequence]
+  return (Lifecycle(jobs: JobStore(store: store, clock: clock), settings: settings, actor: "bench"), clock)
+}
+
+func lifecycleBench() throws {
+  print("")
+  print("lifecycle")
+  let zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Singapore"]
+  // 100,000 trials signed up over the last 30 days (by the hour), in four
+  // zones; then the first tick (every account's due steps, caught up), a
+  // 09:00 tick and a quiet one.
+  let end = Date(timeIntervalSince1970: 1_798_790_400)  // 2027-01-01T08:00:00Z
+  let (lifecycle, clock) = try lifecycleFixture("lifecycle-100k.db", start: end.addingTimeInterval(-30 * 86_400))
+  let accounts = 100_000
+  try measure("accounts signed up (1,000 per transaction)", unit: "accounts", count: accounts) {
+    let perHour = accounts / 720 + 1
+    var made = 0
+    for hour in 0..<720 where made < accounts {
+      clock.set(to: end.addingTimeInterval(Double(hour - 720) * 3_600))
+      let batch = (made..<min(accounts, made + perHour)).map {
+        Lifecycle.NewAccount(id: "acc\($0)", email: "a\($0)@example.test", tz: zones[$0 % zones.count])
+      }
+      made += try lifecycle.addAccounts(batch)
+    }
+  }
+  clock.set(to: end)
+  var report = TickReport()
+  // The catch-up: 30 days of sign-ups that no tick has seen (every past
+  // step is decided: queued, or skipped as too late), and the idle ones'
+  // re-engagement, 10,000 a tick.
+  timings("tick, 100,000 trials never ticked (catch-up)", rounds: 1) { report = try! lifecycle.tick() }
+  print("  (\(report.description))")
+  for minute in 1...10 {
+    clock.set(to: end.addingTimeInterval(Double(minute) * 60))
+    try lifecycle.tick()
+  }
+  clock.set(to: end.addingTimeInterval(3_600))  // 09:00 UTC
+  timings("tick, 100,000 trials, at 09:00 UTC", rounds: 1) { report = try! lifecycle.tick() }
+  print("  (\(report.description))")
+  clock.set(to: end.addingTimeInterval(3_600 + 60))
+  timings("tick, 100,000 trials, a quiet minute", rounds: 5) { report = try! lifecycle.tick() }
+  print("  (\(report.description))")
+
+  // 10,000 trials through 30 simulated days, a tick per hour.
+  let simStart = Date(timeIntervalSince1970: 1_798_761_600)  // 2027-01-01T00:00:00Z
+  let (simulation, simClock) = try lifecycleFixture("lifecycle-sim.db", start: simStart)
+  let trials = 10_000
+  var queued = 0
+  let started = DispatchTime.now().uptimeNanoseconds
+  try simulation.addAccounts(
+    (0..<trials).map { Lifecycle.NewAccount(id: "t\($0)", email: "t\($0)@example.test", tz: zones[$0 % zones.count]) })
+  for hour in 0...(31 * 24) {
+    simClock.set(to: simStart.addingTimeInterval(Double(hour) * 3_600))
+    queued += try simulation.tick().queued
+  }
+  let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+  print(
+    "30-day simulation, 10,000 trials, hourly".padding(toLength: 44, withPad: " ", startingAt: 0)
+      + String(format: "  %.2f s", seconds) + "  (\(queued) e-mails queued, 745 ticks)")
 }

@@ -288,3 +288,39 @@ struct TemplateTests {
     #expect(try fixture.lifecycle.account("acme").suppressedAt != nil)
   }
 }
+
+/// Local wall-clock times across the year's clock changes, checked against
+/// Foundation's Calendar on every day of 2026 in a few zones.
+struct LocalTimeTests {
+  func calendarTime(day: Int, hour: Int, from start: Date, tz: String) -> Date {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: tz)!
+    let target = calendar.date(byAdding: .day, value: day, to: calendar.startOfDay(for: start))!
+    return calendar.date(bySettingHour: hour, minute: 0, second: 0, of: target)!
+  }
+
+  @Test func nineOClockEveryDayOfTheYearMatchesCalendar() throws {
+    let start = try Timestamp.parse("2026-01-01T12:00:00Z")
+    for tz in ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kathmandu", "UTC"] {
+      for day in 0..<366 {
+        for hour in [0, 8, 9, 21] {
+          let ours = Lifecycle.localTime(day: day, hour: hour, from: start, tz: tz)
+          #expect(ours == calendarTime(day: day, hour: hour, from: start, tz: tz), "\(tz) day \(day) \(hour):00")
+        }
+      }
+    }
+  }
+
+  @Test func aHourThatDoesNotExistIsTheEndOfTheGapAndARepeatedOneIsItsFirst() throws {
+    let start = try Timestamp.parse("2026-03-01T12:00:00Z")
+    // 8 March 2026, New York: 02:00 jumps to 03:00 (07:00Z).
+    #expect(
+      Lifecycle.localTime(day: 7, hour: 2, from: start, tz: "America/New_York")
+        == (try Timestamp.parse("2026-03-08T07:00:00Z")))
+    // 1 November 2026: 01:00–02:00 happens twice; the first is 05:00Z.
+    let autumn = try Timestamp.parse("2026-10-31T12:00:00Z")
+    #expect(
+      Lifecycle.localTime(day: 1, hour: 1, from: autumn, tz: "America/New_York")
+        == (try Timestamp.parse("2026-11-01T05:00:00Z")))
+  }
+}

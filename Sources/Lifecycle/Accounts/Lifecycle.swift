@@ -1,7 +1,9 @@
 import Foundation
 import GRDB
+import Mustache
 import Scheduler
 import Storage
+import Synchronization
 
 /// Accounts, trials, onboarding, e-mail sequences and usage, on the shared
 /// database. Every change writes its timeline row in the same transaction.
@@ -15,6 +17,12 @@ public final class Lifecycle: Sendable {
   /// Who changes accounts through this instance (the Unix user, or the engine).
   public let actor: String
   let templates: Templates
+  /// The trial's steps in order, and each key's place (read on every tick).
+  let timeline: [SequencePlace]
+  let timelineIndex: [String: Int]
+  /// The variables each subject uses: a subject needs only those.
+  let subjectVariables: [String: Set<String>]
+  let subjectTemplates: [String: MustacheTemplate]
 
   public init(jobs: JobStore, settings: LifecycleSettings, actor: String = "opsdeck") {
     self.store = jobs.store
@@ -23,7 +31,25 @@ public final class Lifecycle: Sendable {
     self.settings = settings
     self.actor = actor
     self.templates = Templates(directory: settings.templatesDirectory)
+    let timeline = settings.timeline
+    self.timeline = timeline
+    var index: [String: Int] = [:]
+    for (position, place) in timeline.enumerated() { index[place.key] = position }
+    self.timelineIndex = index
+    var subjects: [String: Set<String>] = [:]
+    let all = timeline.map(\.step.subject) + [settings.usageEmail, settings.nudgeEmail, settings.reengageEmail].map(\.subject)
+    var compiled: [String: MustacheTemplate] = [:]
+    for subject in all {
+      subjects[subject] = Templates.variableNames(in: subject)
+      compiled[subject] = Templates.compileSubject(subject)
+    }
+    self.subjectVariables = subjects
+    self.subjectTemplates = compiled
   }
+
+  /// Calendars by time zone, made once per process (making one costs more
+  /// than the rest of a step's arithmetic).
+  static let calendars = Mutex<[String: Calendar]>([:])
 
   var nowMS: Int64 { clock.now().epochMilliseconds }
 
@@ -37,41 +63,83 @@ public final class Lifecycle: Sendable {
 
   // MARK: - Accounts
 
+  /// An account to sign up.
+  public struct NewAccount: Sendable {
+    public var id: String
+    public var email: String
+    public var name: String?
+    public var plan: String
+    public var tz: String
+
+    public init(id: String, email: String, name: String? = nil, plan: String = "trial", tz: String = "UTC") {
+      self.id = id
+      self.email = email
+      self.name = name
+      self.plan = plan
+      self.tz = tz
+    }
+  }
+
   /// Signs an account up. On the `trial` plan its trial starts now.
   @discardableResult
   public func addAccount(id: String, email: String, name: String? = nil, plan: String = "trial", tz: String = "UTC")
     throws -> Account
   {
-    let id = id.trimmingCharacters(in: .whitespaces)
+    let new = NewAccount(id: id.trimmingCharacters(in: .whitespaces), email: email, name: name, plan: plan, tz: tz)
+    try validate(new)
+    try store.writeTransaction { db in try insert(db, new, at: nowMS) }
+    return try account(new.id)
+  }
+
+  /// Signs many up (an import), `chunk` to a transaction; every one is
+  /// checked before any is written. Returns how many were added.
+  @discardableResult
+  public func addAccounts(_ accounts: [NewAccount], chunk: Int = 1_000) throws -> Int {
+    for account in accounts { try validate(account) }
+    var start = 0
+    while start < accounts.count {
+      let now = nowMS
+      try store.writeTransaction { db in
+        for account in accounts[start..<min(start + chunk, accounts.count)] { try insert(db, account, at: now) }
+      }
+      start += chunk
+    }
+    return accounts.count
+  }
+
+  func validate(_ new: NewAccount) throws {
+    let id = new.id
     guard !id.isEmpty, id.count <= 128, id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
       throw LifecycleInputError("invalid account id '\(id)': expected 1 to 128 characters without spaces")
     }
-    try Self.validateEmail(email)
-    guard settings.plan(plan) != nil else {
-      throw LifecycleInputError("invalid plan '\(plan)': expected one of \(planNames)")
+    try Self.validateEmail(new.email)
+    guard settings.plan(new.plan) != nil else {
+      throw LifecycleInputError("invalid plan '\(new.plan)': expected one of \(planNames)")
     }
-    guard TimeZone(identifier: tz) != nil else {
-      throw LifecycleInputError("invalid time zone '\(tz)': expected an IANA zone such as Europe/Berlin")
+    guard TimeZone(identifier: new.tz) != nil else {
+      throw LifecycleInputError("invalid time zone '\(new.tz)': expected an IANA zone such as Europe/Berlin")
     }
-    let now = nowMS
-    try store.writeTransaction { db in
-      if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE id = ?", arguments: [id]) == true {
-        throw LifecycleInputError("account '\(id)' exists already")
-      }
-      let trial = plan == "trial"
-      try db.execute(
-        sql: """
-          INSERT INTO accounts (id, name, email, tz, plan, created_at, trial_started_at, trial_ends_at, last_active_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """,
-        arguments: [
-          id, name ?? id, email, tz, plan, now, trial ? now : nil, trial ? trialEnd(from: now, tz: tz) : nil, now,
-        ])
-      try Self.event(db, id, now, "signed_up", actor, "plan \(plan)")
-      try observe(db, account: id, event: "account.created", at: now)
-      if trial { try scheduleNext(db, account: try account(db, id), after: nil) }
+  }
+
+  func insert(_ db: GRDB.Database, _ new: NewAccount, at now: Int64) throws {
+    let id = new.id
+    if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM accounts WHERE id = ?"), arguments: [id]) == true {
+      throw LifecycleInputError("account '\(id)' exists already")
     }
-    return try account(id)
+    let trial = new.plan == "trial"
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO accounts (id, name, email, tz, plan, created_at, trial_started_at, trial_ends_at, last_active_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    ).execute(
+      arguments: [
+        id, new.name ?? id, new.email, new.tz, new.plan, now, trial ? now : nil,
+        trial ? trialEnd(from: now, tz: new.tz) : nil, now,
+      ])
+    try Self.event(db, id, now, "signed_up", actor, "plan \(new.plan)")
+    _ = try observe(db, account: id, event: "account.created", at: now)
+    if trial { try scheduleNext(db, account: try account(db, id), after: nil) }
   }
 
   /// A trial ends at local midnight after its last day: a 30-day trial
@@ -192,17 +260,17 @@ public final class Lifecycle: Sendable {
   func observe(_ db: GRDB.Database, account: String, event: String, at: Int64) throws -> [String] {
     var done: [String] = []
     for step in settings.onboarding where step.event == event {
-      try db.execute(
-        sql: "INSERT INTO onboarding (account_id, step, done_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        arguments: [account, step.id, at])
+      try db.cachedStatement(
+        sql: "INSERT INTO onboarding (account_id, step, done_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+      ).execute(arguments: [account, step.id, at])
       if db.changesCount == 1 {
         done.append(step.id)
         try Self.event(db, account, at, "onboarding", actor, step.title)
       }
     }
-    try db.execute(
-      sql: "UPDATE accounts SET last_active_at = max(coalesce(last_active_at, 0), ?) WHERE id = ?",
-      arguments: [at, account])
+    try db.cachedStatement(
+      sql: "UPDATE accounts SET last_active_at = max(coalesce(last_active_at, 0), ?), reengaged_at = NULL WHERE id = ?"
+    ).execute(arguments: [at, account])
     return done
   }
 

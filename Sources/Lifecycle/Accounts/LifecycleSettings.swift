@@ -154,11 +154,21 @@ public struct LifecycleSettings: Sendable, Equatable {
 
   /// Every sequence step in the order a trial meets them: by day, then
   /// as the config lists them. Keys are `sequence/step`.
-  public var timeline: [(key: String, sequence: EmailSequence, step: SequenceStep)] {
-    var all: [(String, EmailSequence, SequenceStep, Int)] = []
+  public var timeline: [SequencePlace] {
+    var all: [(SequencePlace, Int)] = []
     for sequence in sequences {
-      for step in sequence.steps { all.append(("\(sequence.name)/\(step.id)", sequence, step, all.count)) }
+      for step in sequence.steps {
+        all.append((SequencePlace(key: "\(sequence.name)/\(step.id)", sequence: sequence, step: step), all.count))
+      }
     }
-    return all.sorted { ($0.2.day, $0.3) < ($1.2.day, $1.3) }.map { ($0.0, $0.1, $0.2) }
+    return all.sorted { ($0.0.step.day, $0.1) < ($1.0.step.day, $1.1) }.map(\.0)
   }
+
+}
+
+/// A step's place in the trial's timeline.
+public struct SequencePlace: Sendable, Equatable {
+  public var key: String
+  public var sequence: EmailSequence
+  public var step: SequenceStep
 }

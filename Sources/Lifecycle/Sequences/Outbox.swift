@@ -76,35 +76,49 @@ extension Lifecycle {
 
   // MARK: - Variables
 
-  /// What a template sees for an account, now.
-  func variables(_ db: GRDB.Database, _ account: Account, extra: [String: String] = [:]) throws -> [String: Any] {
+  /// What a template sees for an account, now; with `needed`, only those
+  /// variables (a subject's few, on every tick) are worked out.
+  func variables(
+    _ db: GRDB.Database, _ account: Account, extra: [String: String] = [:], needed: Set<String>? = nil
+  ) throws -> [String: Any] {
+    func wanted(_ name: String) -> Bool { needed?.contains(name) ?? true }
     let now = clock.now()
-    let done = try onboarding(db, account.id)
     var values: [String: Any] = [
       "name": account.name, "account_id": account.id, "email": account.email, "plan": account.plan,
-      "onboarding_done": settings.onboarding.filter { done[$0.id] != nil }.count,
       "onboarding_total": settings.onboarding.count, "company": account.name,
     ]
+    if wanted("onboarding_done") || wanted("next_step") || wanted("next_step_id") {
+      let done = try onboarding(db, account.id)
+      values["onboarding_done"] = settings.onboarding.filter { done[$0.id] != nil }.count
+      if let next = nextOnboardingStep(done: done) {
+        values["next_step"] = next.title
+        values["next_step_id"] = next.id
+      }
+    }
     if let ends = account.trialEndsAt {
       let clock = TrialClock(endsAt: ends, now: now)
       values["days_left"] = clock.daysLeft
       values["hours_left"] = max(0, clock.millisecondsLeft / 3_600_000)
-      let formatter = DateFormatter()
-      formatter.locale = Locale(identifier: "en_US_POSIX")
-      formatter.timeZone = TimeZone(identifier: account.tz) ?? .gmt
-      formatter.dateFormat = "EEEE d MMMM"
-      values["trial_ends_on"] = formatter.string(from: ends)
+      if wanted("trial_ends_on") {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: account.tz) ?? .gmt
+        formatter.dateFormat = "EEEE d MMMM"
+        values["trial_ends_on"] = formatter.string(from: ends)
+      }
     }
-    if let next = nextOnboardingStep(done: done) {
-      values["next_step"] = next.title
-      values["next_step_id"] = next.id
-    }
-    values["usage"] = try usageLines(db, account).filter { $0.used > 0 || ($0.quota?.limit ?? 1) > 0 }.map { line -> [String: Any] in
-      ["metric": line.metric, "used": Usage.format(line.used), "limit": line.quota.map { Usage.format($0.limit) } ?? "unlimited",
-       "percent": line.percent.map { "\($0)" } ?? ""]
+    if wanted("usage") {
+      values["usage"] = try usageLines(db, account).filter { $0.used > 0 || ($0.quota?.limit ?? 1) > 0 }.map {
+        line -> [String: Any] in
+        [
+          "metric": line.metric, "used": Usage.format(line.used),
+          "limit": line.quota.map { Usage.format($0.limit) } ?? "unlimited",
+          "percent": line.percent.map { "\($0)" } ?? "",
+        ]
+      }
     }
     values["upgrade_plan"] = settings.upgrade(for: extra["metric"] ?? "", above: 0)?.name ?? "a paid"
-    if let url = settings.unsubscribeURL {
+    if wanted("unsubscribe_url"), let url = settings.unsubscribeURL {
       values["unsubscribe_url"] = url.replacingOccurrences(
         of: "{{token}}", with: try unsubscribeToken(db, account: account.id))
     }
@@ -198,12 +212,12 @@ extension Lifecycle {
   public func preview(account id: String, step key: String) throws -> RenderedEmail {
     // A write transaction: the first token ever made stores its key.
     let values = try store.writeTransaction { db in try variables(db, try account(db, id)) }
-    if let entry = settings.timeline.first(where: { $0.key == key || $0.step.id == key }) {
+    if let entry = timeline.first(where: { $0.key == key || $0.step.id == key }) {
       return try templates.render(template: entry.step.template, subject: entry.step.subject, variables: values)
     }
     let occasions = ["usage": settings.usageEmail, "upgrade": settings.nudgeEmail, "reengage": settings.reengageEmail]
     guard let email = occasions[key] else {
-      let known = settings.timeline.map(\.key) + occasions.keys.sorted()
+      let known = timeline.map(\.key) + occasions.keys.sorted()
       throw LifecycleInputError("invalid step '\(key)': expected one of \(known.joined(separator: ", "))")
     }
     var sample = values
@@ -218,7 +232,7 @@ extension Lifecycle {
   /// operator, subject marked `[preview]`; nothing is recorded as sent.
   public func sendPreview(account id: String, to address: String, mailer: Mailer) throws -> String {
     let account = try account(id)
-    let key = account.nextEmailStep ?? settings.timeline.first?.key ?? "welcome"
+    let key = account.nextEmailStep ?? timeline.first?.key ?? "welcome"
     let email = try preview(account: id, step: key)
     let receipt = try mailer.send(
       MailMessage(from: "", to: [address], subject: "[preview] \(email.subject)", text: email.text, html: email.html))

@@ -12,6 +12,8 @@ public struct TickReport: Sendable, Equatable {
   public var waiting = 0
   public var reengaged = 0
 
+  public init() {}
+
   public var description: String {
     "\(expired) trials expired, \(evaluated) accounts due, \(queued) e-mails queued, \(skipped) skipped, \(waiting) waiting, \(reengaged) re-engaged"
   }
@@ -31,30 +33,29 @@ extension Lifecycle {
   // MARK: - Local time
 
   static func calendar(_ tz: String) -> Calendar {
+    if let known = calendars.withLock({ $0[tz] }) { return known }
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = TimeZone(identifier: tz) ?? .gmt
+    calendars.withLock { $0[tz] = calendar }
     return calendar
   }
 
   /// `hour`:00 local, `day` days after the local date of `start`.
-  static func localTime(day: Int, hour: Int, from start: Date, tz: String) -> Date {
-    let calendar = calendar(tz)
-    let startDay = calendar.startOfDay(for: start)
-    let target = calendar.date(byAdding: .day, value: day, to: startDay) ?? startDay
-    return calendar.date(bySettingHour: hour, minute: 0, second: 0, of: target) ?? target
+  public static func localTime(day: Int, hour: Int, from start: Date, tz: String) -> Date {
+    let zone = LocalTime.zone(tz)
+    return LocalTime.instant(day: LocalTime.day(of: start, in: zone) + day, hour: hour, in: zone)
   }
 
   /// `date`, or the end of the quiet hours it falls in (local time).
   func outsideQuietHours(_ date: Date, tz: String) -> Date {
     let (start, end) = (settings.quietStart, settings.quietEnd)
     guard start != end else { return date }
-    let calendar = Self.calendar(tz)
-    let hour = calendar.component(.hour, from: date)
+    let zone = LocalTime.zone(tz)
+    let hour = LocalTime.hour(of: date, in: zone)
     let quiet = start < end ? (hour >= start && hour < end) : (hour >= start || hour < end)
     guard quiet else { return date }
-    var day = calendar.startOfDay(for: date)
-    if start > end && hour >= start { day = calendar.date(byAdding: .day, value: 1, to: day) ?? day }
-    return calendar.date(bySettingHour: end, minute: 0, second: 0, of: day) ?? date
+    let day = LocalTime.day(of: date, in: zone) + (start > end && hour >= start ? 1 : 0)
+    return LocalTime.instant(day: day, hour: end, in: zone)
   }
 
   /// When a sequence step is due for an account: the send hour on its day
@@ -70,13 +71,16 @@ extension Lifecycle {
   /// Points the account at the step after `after` (or the first), and
   /// when it is due; no step left, or an account that left its trial, has none.
   func scheduleNext(_ db: GRDB.Database, account: Account, after key: String?) throws {
-    let timeline = settings.timeline
     var index = 0
-    if let key, let found = timeline.firstIndex(where: { $0.key == key }) { index = found + 1 }
+    if let key, let found = timelineIndex[key] { index = found + 1 }
     let next = account.inSequence && index < timeline.count ? timeline[index] : nil
-    try db.execute(
-      sql: "UPDATE accounts SET next_email_step = ?, next_email_at = ? WHERE id = ?",
-      arguments: [next?.key, next.flatMap { dueTime($0.step, for: account) }?.epochMilliseconds, account.id])
+    try setCursor(db, account.id, step: next?.key, at: next.flatMap { dueTime($0.step, for: account) }?.epochMilliseconds)
+  }
+
+  /// The account's place in its sequence: the next step and when it is due.
+  func setCursor(_ db: GRDB.Database, _ account: String, step: String?, at: Int64?) throws {
+    try db.cachedStatement(sql: "UPDATE accounts SET next_email_step = ?, next_email_at = ? WHERE id = ?")
+      .execute(arguments: [step, at, account])
   }
 
   // MARK: - Tick
@@ -103,20 +107,21 @@ extension Lifecycle {
       }
       report.expired = expired.count
     }
-    // Due accounts, a batch per transaction.
-    var after = ""
+    // Due accounts, soonest first, a batch per transaction. Deciding an
+    // account moves its next_email_at past now (or clears it), so each
+    // batch is new; `seen` guards against an account that would not move.
+    var seen = Set<String>()
     while true {
       let due = try store.pool.read { db in
         try Row.fetchAll(
           db,
           sql: """
-            SELECT \(Account.columns) FROM accounts WHERE next_email_at <= ? AND id > ?
-            ORDER BY id LIMIT 1000
-            """, arguments: [now, after]
+            SELECT \(Account.columns) FROM accounts WHERE next_email_at <= ?
+            ORDER BY next_email_at LIMIT 1000
+            """, arguments: [now]
         ).map(Account.init(row:))
-      }
-      guard let last = due.last else { break }
-      after = last.id
+      }.filter { seen.insert($0.id).inserted }
+      guard !due.isEmpty else { break }
       try store.writeTransaction { db in
         for account in due { try advance(db, account, now: now, report: &report) }
       }
@@ -129,20 +134,15 @@ extension Lifecycle {
   /// Decides each due step of one account, in order, and moves its cursor.
   func advance(_ db: GRDB.Database, _ account: Account, now: Int64, report: inout TickReport) throws {
     report.evaluated += 1
-    let timeline = settings.timeline
     var key = account.nextEmailStep
     var done: [String: Date]?
-    while let current = key, let entry = timeline.first(where: { $0.key == current }) {
+    while let current = key, let position = timelineIndex[current] {
+      let entry = timeline[position]
       guard account.inSequence, let due = dueTime(entry.step, for: account) else { break }
       let dueMS = due.epochMilliseconds
-      if dueMS > now {
-        try db.execute(
-          sql: "UPDATE accounts SET next_email_step = ?, next_email_at = ? WHERE id = ?",
-          arguments: [current, dueMS, account.id])
-        return
-      }
+      if dueMS > now { return try setCursor(db, account.id, step: current, at: dueMS) }
       let step = entry.step
-      if done == nil { done = try onboarding(db, account.id) }
+      if done == nil && !(step.unless.isEmpty && step.onlyIf.isEmpty) { done = try onboarding(db, account.id) }
       var skip: String?
       if now - dueMS > settings.staleAfter.milliseconds {
         skip = "too late: due \(Timestamp.format(due))"
@@ -161,19 +161,16 @@ extension Lifecycle {
         report.skipped += 1
       } else if let wait = try capFrees(db, account.id, now: now) {
         // The cap is full: the step waits until a sent e-mail leaves the window.
-        try db.execute(
-          sql: "UPDATE accounts SET next_email_step = ?, next_email_at = ? WHERE id = ?",
-          arguments: [current, outsideQuietHours(Date(epochMilliseconds: wait), tz: account.tz).epochMilliseconds, account.id])
+        let later = outsideQuietHours(Date(epochMilliseconds: wait), tz: account.tz).epochMilliseconds
+        try setCursor(db, account.id, step: current, at: later)
         report.waiting += 1
         return
       } else if try insert(db, account, candidate, status: "pending", note: nil, at: now, scheduled: now) {
         report.queued += 1
       }
-      let index = timeline.firstIndex { $0.key == current } ?? timeline.count
-      key = index + 1 < timeline.count ? timeline[index + 1].key : nil
+      key = position + 1 < timeline.count ? timeline[position + 1].key : nil
     }
-    try db.execute(
-      sql: "UPDATE accounts SET next_email_step = ?, next_email_at = NULL WHERE id = ?", arguments: [key, account.id])
+    try setCursor(db, account.id, step: key, at: nil)
   }
 
   /// When the frequency cap has room again for this account, or nil if it
@@ -207,7 +204,13 @@ extension Lifecycle {
     _ db: GRDB.Database, _ account: Account, _ candidate: Candidate, status: String, note: String?, at now: Int64,
     scheduled: Int64
   ) throws -> Bool {
-    let subject = templates.renderSubject(candidate.subject, variables: try variables(db, account, extra: candidate.data))
+    let needed = subjectVariables[candidate.subject] ?? Templates.variableNames(in: candidate.subject)
+    let subject =
+      needed.isEmpty
+      ? candidate.subject
+      : templates.renderSubject(
+        candidate.subject, variables: try variables(db, account, extra: candidate.data, needed: needed),
+        compiled: subjectTemplates[candidate.subject])
     try db.cachedStatement(
       sql: """
         INSERT INTO email_outbox (account_id, sequence, step, trial, template, recipient, subject, data, priority,
@@ -254,8 +257,7 @@ extension Lifecycle {
         db,
         sql: """
           SELECT \(Account.columns) FROM accounts
-          WHERE last_active_at <= ? AND (reengaged_at IS NULL OR reengaged_at < last_active_at)
-            AND suppressed_at IS NULL AND churned_at IS NULL AND expired_at IS NULL
+          WHERE last_active_at <= ? AND reengaged_at IS NULL AND suppressed_at IS NULL AND churned_at IS NULL AND expired_at IS NULL
           LIMIT 10000
           """, arguments: [idleSince]
       ).map(Account.init(row:))
@@ -265,7 +267,8 @@ extension Lifecycle {
           sequence: "reengage", step: "idle-since-\(since)", template: email.template, subject: email.subject,
           priority: email.priority, data: ["idle_days": "\(settings.reengageAfterDays)"])
         if try trigger(db, account, candidate, now: now) { report.reengaged += 1 }
-        try db.execute(sql: "UPDATE accounts SET reengaged_at = ? WHERE id = ?", arguments: [now, account.id])
+        try db.cachedStatement(sql: "UPDATE accounts SET reengaged_at = ? WHERE id = ?")
+          .execute(arguments: [now, account.id])
       }
     }
   }

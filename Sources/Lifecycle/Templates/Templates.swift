@@ -36,6 +36,11 @@ public struct Templates: Sendable {
 
   static let textPragma = "{{% CONTENT_TYPE: TEXT}}"
 
+  /// A subject compiled once, for rendering many times.
+  public static func compileSubject(_ subject: String) -> MustacheTemplate? {
+    try? MustacheTemplate(string: textPragma + subject)
+  }
+
   func path(_ name: String, _ kind: String) -> String { "\(directory)/\(name).\(kind).mustache" }
 
   func source(_ name: String, _ kind: String) -> String? {
@@ -58,9 +63,10 @@ public struct Templates: Sendable {
     }
   }
 
-  public func renderSubject(_ subject: String, variables: [String: Any]) -> String {
+  public func renderSubject(_ subject: String, variables: [String: Any], compiled: MustacheTemplate? = nil) -> String {
     guard subject.contains("{{") else { return subject }
-    let rendered = (try? MustacheTemplate(string: Self.textPragma + subject).render(variables)) ?? subject
+    let template = compiled ?? (try? MustacheTemplate(string: Self.textPragma + subject))
+    let rendered = template?.render(variables) ?? subject
     return rendered.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
   }
 
@@ -91,6 +97,11 @@ public struct Templates: Sendable {
       }
     }
     return problems
+  }
+
+  /// Every top-level name `text` refers to (sections included).
+  public static func variableNames(in text: String) -> Set<String> {
+    Set(unknownVariables(in: text, known: []).map { String($0.split(separator: ".").first ?? "") })
   }
 
   /// The variables `text` uses that neither `known` nor an open section provides.

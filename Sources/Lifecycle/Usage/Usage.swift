@@ -117,7 +117,7 @@ extension Lifecycle {
       var crossed: [Int] = []
       guard recorded else { return UsageRecorded(recorded: false, used: used, quota: quota, crossed: []) }
       try db.cachedStatement(
-        sql: "UPDATE accounts SET last_active_at = max(coalesce(last_active_at, 0), ?) WHERE id = ?"
+        sql: "UPDATE accounts SET last_active_at = max(coalesce(last_active_at, 0), ?), reengaged_at = NULL WHERE id = ?"
       ).execute(arguments: [at, id])
       if let quota, quota.limit > 0 {
         for threshold in settings.usageThresholds where used >= quota.limit * Double(threshold) / 100 {
