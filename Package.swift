@@ -63,7 +63,7 @@ let package = Package(
     .executableTarget(
       name: "opsdeck",
       dependencies: [
-        "OpsDeck", "Console", "Lifecycle", "Scheduler", "Storage", logging,
+        "OpsDeck", "Analytics", "Console", "Lifecycle", "Scheduler", "Storage", logging,
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -118,4 +118,66 @@ import Testing
     #expect(rows.first?["onboarding_done"] as? Int == 1 && rows.first?["onboarding_total"] as? Int == 5)
     #expect(rows.first?["next_email_step"] as? String == "trial/welcome")
   }
+
+  /// Two `opsdeck lifecycle tick` processes at the same instant: every
+  /// due step is in the outbox once, with one job.
+  @Test func twoProcessesTickingAtOnceQueueEachStepOnce() throws {
+    let workspace = try Workspace()
+    let server = try SMTPReceiver(in: workspace)
+    let base = try prepared(server, in: workspace)
+    let signup = ["--now", "2026-03-02T06:00:00Z"]
+    for index in 0..<150 {
+      _ = try workspace.opsdeck(base + signup + ["accounts", "add", "a\(index)", "--email", "a\(index)@example.test"])
+    }
+    let tick = base + ["--now", "2026-03-02T09:00:00Z", "lifecycle", "tick"]
+    let first = try Programs.start(Programs.opsdeck, tick, in: workspace.url)
+    let second = try Programs.start(Programs.opsdeck, tick, in: workspace.url)
+    #expect(try first.wait(timeout: 60).status == 0)
+    #expect(try second.wait(timeout: 60).status == 0)
+    let db = workspace.path("ops.db")
+    #expect(try scalar(db, "SELECT count(*) FROM email_outbox") == 150)
+    #expect(try scalar(db, "SELECT count(*) FROM jobs WHERE name = 'email.send'") == 150)
+  }
+
+  /// `events track` completes onboarding: the step it covers is skipped.
+  @Test func anEventCompletesOnboardingAndItsEmailIsSkipped() throws {
+    let workspace = try Workspace()
+    let server = try SMTPReceiver(in: workspace)
+    let base = try prepared(server, in: workspace)
+    _ = try workspace.opsdeck(
+      base + ["--now", "2026-03-02T10:00:00Z", "accounts", "add", "acme", "--email", "ana@acme.test"])
+    let tracked = try workspace.opsdeck(
+      base + ["--now", "2026-03-02T11:00:00Z", "events", "track", "bank.connected", "--account", "acme"])
+    #expect(tracked.stdout == "recorded bank.connected for acme (onboarding: bank_connected done)\n")
+    _ = try workspace.opsdeck(base + ["--now", "2026-03-03T09:00:00Z", "lifecycle", "tick"])
+    let skipped = try workspace.opsdeck(base + ["outbox", "--status", "skipped", "--json"])
+    let rows = try JSONSerialization.jsonObject(with: Data(skipped.stdout.utf8)) as? [[String: Any]] ?? []
+    #expect(rows.map { $0["step"] as? String } == ["connect_bank"])
+    #expect(rows.first?["error"] as? String == "bank_connected done")
+  }
+
+  /// A template that uses a variable nothing provides fails `config check`.
+  @Test func aTemplateWithAnUnknownVariableFailsConfigCheck() throws {
+    let workspace = try Workspace()
+    try FileManager.default.createDirectory(
+      atPath: workspace.path("templates"), withIntermediateDirectories: true)
+    try workspace.write("templates/hello.txt.mustache", "Hi {{name}}, {{days_lft}} days left.\n")
+    try workspace.write(
+      "ops.toml",
+      """
+      [lifecycle]
+      templates = "\(workspace.path("templates"))"
+      [[lifecycle.sequences]]
+      name = "trial"
+      [[lifecycle.sequences.steps]]
+      id = "hello"
+      day = 0
+      template = "hello"
+      subject = "Hello {{name}}"
+      unless = "bank_connected"
+      """)
+    let checked = try workspace.opsdeck(["--config", workspace.path("ops.toml"), "config", "check"])
+    #expect(checked.status == 2)
+    #expect(checked.stderr.contains("{{days_lft}} is not a variable"), "\(checked.stderr)")
+  }
 }
