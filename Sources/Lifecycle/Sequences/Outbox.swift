@@ -208,6 +208,20 @@ extension Lifecycle {
     }
   }
 
+  /// After a backfill of history (the demo's six weeks): the e-mails it
+  /// queued count as sent when they were due, and their jobs are dropped,
+  /// so the past is not mailed all at once. Not for live data.
+  public func markBackfillSent(upTo end: Date) throws {
+    try store.writeTransaction { db in
+      try db.execute(
+        sql: """
+          UPDATE email_outbox SET status = 'sent', sent_at = scheduled_at, attempts = 1
+          WHERE status = 'pending' AND scheduled_at <= ?
+          """, arguments: [end.epochMilliseconds])
+    }
+    _ = try jobs.drain(settings.queue)
+  }
+
   /// Renders a step for an account without sending it (`lifecycle preview`).
   public func preview(account id: String, step key: String) throws -> RenderedEmail {
     // A write transaction: the first token ever made stores its key.

@@ -63,12 +63,7 @@ public final class DemoAccounts: Sendable {
     }
     // History's e-mails went out when they were due: mark them so, and
     // clear their jobs, so the demo does not send six weeks of mail at once.
-    try lifecycle.store.writeTransaction { db in
-      try db.execute(
-        sql: "UPDATE email_outbox SET status = 'sent', sent_at = scheduled_at, attempts = 1 WHERE status = 'pending' AND scheduled_at <= ?",
-        arguments: [end.epochMilliseconds])
-    }
-    _ = try lifecycle.jobs.drain(lifecycle.settings.queue)
+    try lifecycle.markBackfillSent(upTo: end)
   }
 
   static func id(_ number: Int) -> String { String(format: "acc_%04d", number) }
