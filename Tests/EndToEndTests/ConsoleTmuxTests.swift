@@ -182,6 +182,47 @@ final class TmuxSession {
     #expect(events.last?["actor"] as? String == "oncall-ana")
   }
 
+  /// Trials pane: an operator mails an account's next e-mail to themselves
+  /// (over real SMTP) and extends the trial through the form.
+  @Test func aPreviewArrivesAndATrialIsExtendedFromTheTrialsPane() throws {
+    let workspace = try Workspace()
+    let server = try SMTPReceiver(in: workspace)
+    try workspace.write(
+      "ops.toml",
+      """
+      [email]
+      url = "smtp://127.0.0.1:\(server.port)"
+      from = "Reconcile <team@example.test>"
+      [lifecycle]
+      templates = "\(LifecycleEmailTests.templates)"
+      preview_to = "Ana <ana@ops.test>"
+      """)
+    let base = ["--db", workspace.path("ops.db"), "--config", workspace.path("ops.toml")]
+    #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
+    _ = try workspace.opsdeck(base + ["accounts", "add", "acme", "--email", "finance@acme.test", "--name", "Acme"])
+    let session = try TmuxSession(
+      command: "env SUDO_USER= USER=growth-ana \(Programs.opsdeck) \(base.joined(separator: " ")) console --no-engines",
+      width: 120, height: 40, in: workspace.url)
+    try session.send("6")
+    #expect(session.waitFor("Acme (acme)"), "\(session.screen())")
+    try session.send("p")
+    #expect(session.waitFor("next e-mail to yourself"), "\(session.screen())")
+    try session.send("y")
+    #expect(session.waitFor("sent trial/welcome for acme to Ana <ana@ops.test>"), "\(session.screen())")
+    let headers = try server.message(1)["headers"] as? [String: String] ?? [:]
+    #expect(headers["Subject"] == "[preview] Welcome to Reconcile, Acme")
+    #expect(headers["To"] == "Ana <ana@ops.test>")
+    try session.send("e")
+    #expect(session.waitFor("Extend the trial of acme"), "\(session.screen())")
+    try session.send("-l", "customer asked")
+    try session.send("Enter")
+    #expect(session.waitFor("acme: trial ends"), "\(session.screen())")
+    try session.send("q")
+    #expect(session.waitFor("EXITED 0"))
+    let shown = try workspace.opsdeck(base + ["accounts", "show", "acme", "--json"]).stdout
+    #expect(shown.contains("trial_extended") && shown.contains("growth-ana") && shown.contains("customer asked"))
+  }
+
   @Test func withoutATerminalTheConsoleSaysSo() throws {
     let workspace = try Workspace()
     #expect(try workspace.opsdeck(["--db", "x.db", "init", "--no-config"]).status == 0)
