@@ -35,7 +35,21 @@ enum LifecycleJSON {
 struct AccountsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "accounts", abstract: "Customer accounts: sign up, list, show a timeline, convert, suppress.",
-    subcommands: [Add.self, List.self, Show.self, Convert.self, Suppress.self], defaultSubcommand: List.self)
+    subcommands: [Add.self, List.self, Show.self, Convert.self, Suppress.self, Churn.self], defaultSubcommand: List.self
+  )
+
+  struct Churn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "The customer left: no more lifecycle e-mail, and it counts as churn in the metrics.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(help: "Why (kept on the timeline).") var reason = "churned"
+
+    func run() throws {
+      try global.runtime().lifecycle(.write).churn(id, reason: reason)
+      Output.line("\(id) churned")
+    }
+  }
 
   struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,7 +85,8 @@ struct AccountsCommand: ParsableCommand {
           let trial = account.trialEndsAt.map { TrialClock(endsAt: $0, now: now).text } ?? "-"
           return [
             account.id, account.name, account.plan + (account.suppressedAt != nil ? " (suppressed)" : ""),
-            account.email, account.convertedAt != nil ? "converted" : trial, Output.relative(account.createdAt, now: now),
+            account.email, account.convertedAt != nil ? "converted" : trial,
+            Output.relative(account.createdAt, now: now),
           ]
         })
     }
@@ -291,7 +306,8 @@ struct OutboxCommand: ParsableCommand {
         JSONValue.array(
           emails.map { email in
             .object([
-              "id": .number(Double(email.id)), "account_id": .string(email.accountID), "sequence": .string(email.sequence),
+              "id": .number(Double(email.id)), "account_id": .string(email.accountID),
+              "sequence": .string(email.sequence),
               "step": .string(email.step), "trial": .number(Double(email.trial)), "to": .string(email.to),
               "subject": .string(email.subject), "status": .string(email.status),
               "scheduled_at": LifecycleJSON.date(email.scheduledAt), "sent_at": LifecycleJSON.date(email.sentAt),
@@ -337,11 +353,13 @@ struct UsageCommand: ParsableCommand {
       let result = try global.runtime().lifecycle(.write).recordUsage(
         account: account, metric: metric, quantity: qty, at: when, idempotencyKey: idempotencyKey)
       let limit = result.quota.map { " of \(Usage.format($0.limit))" } ?? ""
-      let crossed = result.crossed.isEmpty ? "" : " (crossed \(result.crossed.map { "\($0)%" }.joined(separator: ", ")))"
+      let crossed =
+        result.crossed.isEmpty ? "" : " (crossed \(result.crossed.map { "\($0)%" }.joined(separator: ", ")))"
       Output.line(
         result.recorded
           ? "\(metric): \(Usage.format(result.used))\(limit)\(crossed)"
-          : "already recorded (idempotency key \(idempotencyKey ?? "")): \(metric) \(Usage.format(result.used))\(limit)")
+          : "already recorded (idempotency key \(idempotencyKey ?? "")): \(metric) \(Usage.format(result.used))\(limit)"
+      )
     }
   }
 
@@ -368,7 +386,9 @@ struct UsageCommand: ParsableCommand {
   struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Would QTY more be allowed? Exit 0 allowed, 3 denied; prints use/limit.",
-      discussion: "For the product to call before a metered action.\nExample:\n  opsdeck usage check acme reconciliations --qty 1")
+      discussion:
+        "For the product to call before a metered action.\nExample:\n  opsdeck usage check acme reconciliations --qty 1"
+    )
     @OptionGroup var global: GlobalOptions
     @Argument var account: String
     @Argument var metric: String

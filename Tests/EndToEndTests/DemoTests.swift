@@ -74,13 +74,15 @@ import Testing
     let run = try workspace.opsdeck(
       base + ["demo", "--scenario", Self.scenario, "--headless", "2s", "--accounts", "120", "--seed", "3"])
     #expect(run.status == 0, "\(run.stderr)")
-    let accounts = try JSONSerialization.jsonObject(
-      with: Data(try workspace.opsdeck(base + ["accounts", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+    let accounts =
+      try JSONSerialization.jsonObject(
+        with: Data(try workspace.opsdeck(base + ["accounts", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
     #expect(accounts.count == 120)
     #expect(accounts.contains { $0["converted_at"] is String })
     #expect(accounts.contains { $0["expired_at"] is String })
-    let trials = try JSONSerialization.jsonObject(
-      with: Data(try workspace.opsdeck(base + ["trials", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+    let trials =
+      try JSONSerialization.jsonObject(
+        with: Data(try workspace.opsdeck(base + ["trials", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
     #expect(trials.contains { ($0["days_left"] as? Int ?? 0) > 0 })
     #expect(trials.contains { ($0["onboarding_done"] as? Int ?? 0) >= 3 })
     #expect(try scalar(workspace.path("demo.db"), "SELECT count(*) FROM email_outbox WHERE status = 'sent'") > 200)

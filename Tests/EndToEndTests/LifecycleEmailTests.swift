@@ -57,11 +57,12 @@ import Testing
       #expect(headers["List-Unsubscribe"]?.hasPrefix("<https://app.example.test/unsubscribe?token=") == true)
       #expect(headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click")
     }
-    #expect(subjects == [
-      "Welcome to Reconcile, Acme", "Connect your bank in two minutes", "Your first reconciliation is one click away",
-      "Your first week: 1 of 5 done", "Halfway through your trial", "How finance teams close the month in a day",
-      "3 days left in your trial", "Your trial ends tonight",
-    ])
+    #expect(
+      subjects == [
+        "Welcome to Reconcile, Acme", "Connect your bank in two minutes", "Your first reconciliation is one click away",
+        "Your first week: 1 of 5 done", "Halfway through your trial", "How finance teams close the month in a day",
+        "3 days left in your trial", "Your trial ends tonight",
+      ])
     let welcome = try server.message(1)
     #expect((welcome["text"] as? String)?.contains("Your next step: Connect your bank.") == true)
     #expect((welcome["html"] as? String)?.contains("<strong>Connect your bank</strong>") == true)
@@ -103,7 +104,8 @@ import Testing
     let server = try SMTPReceiver(in: workspace)
     let base = try prepared(server, in: workspace)
     _ = try workspace.opsdeck(base + ["accounts", "add", "acme", "--email", "ana@acme.test"])
-    let record = try workspace.opsdeck(base + ["usage", "record", "acme", "reconciliations", "40", "--idempotency-key", "r1"])
+    let record = try workspace.opsdeck(
+      base + ["usage", "record", "acme", "reconciliations", "40", "--idempotency-key", "r1"])
     #expect(record.stdout == "reconciliations: 40 of 50 (crossed 80%)\n", "\(record.stderr)")
     let allowed = try workspace.opsdeck(base + ["usage", "check", "acme", "reconciliations", "--qty", "10"])
     #expect(allowed.status == 0 && allowed.stdout == "allowed 40/50\n")

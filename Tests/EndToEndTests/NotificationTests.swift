@@ -203,10 +203,14 @@ import Testing
     sent = try bodies(receiver)
     #expect(sent.count == 4)
     #expect(sent.last?["event"] as? String == "resolve")
-    #expect((sent.last?["alerts"] as? [[String: Any]])?.compactMap { $0["status"] as? String } == ["resolved", "resolved", "resolved"])
+    #expect(
+      (sent.last?["alerts"] as? [[String: Any]])?.compactMap { $0["status"] as? String } == [
+        "resolved", "resolved", "resolved",
+      ])
     // Each alert's trail names the message it rode in.
     let trail = try workspace.opsdeck(base + ["alerts", "history", a]).stdout
-    #expect(trail.contains("oncall trigger (with 1 more)") && trail.contains("oncall resolve (with 2 more)"), "\(trail)")
+    #expect(
+      trail.contains("oncall trigger (with 1 more)") && trail.contains("oncall resolve (with 2 more)"), "\(trail)")
     // A new episode of the same group waits group_wait again and is a new message.
     _ = try raise("30", "DiskFull", "a")
     try watch(workspace, base + at("31"))

@@ -16,13 +16,15 @@ struct Fixture {
   let lifecycle: Lifecycle
 
   init(at start: String, _ configure: (inout LifecycleSettings) -> Void = { _ in }) throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-lifecycle-\(UUID().uuidString)")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "opsdeck-lifecycle-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     path = directory.appendingPathComponent("ops.db").path
     clock = ManualClock(try Timestamp.parse(start))
     store = try Store.open(path: path, create: true)
     try store.migrate(
-      StorageSchema.migrations + SchedulerSchema.migrations + LifecycleSchema.migrations, now: clock.now(), version: "test")
+      StorageSchema.migrations + SchedulerSchema.migrations + LifecycleSchema.migrations, now: clock.now(),
+      version: "test")
     var settings = LifecycleSettings()
     settings.plans = LifecycleSettings.seedPlans
     settings.onboarding = LifecycleSettings.seedOnboarding
@@ -71,15 +73,17 @@ struct SequenceTests {
     #expect(account.trialEndsAt == (try Timestamp.parse("2026-04-01T04:00:00Z")))
     try fixture.tickHourly(until: "2026-04-03T00:00:00Z")
     let sent = try fixture.emails("acme")
-    #expect(sent.map(\.step) == [
-      "welcome", "connect_bank", "first_reconciliation", "week_one", "halfway", "case_study", "ends_soon",
-      "last_chance", "trial_ended",
-    ])
-    #expect(sent.map { Timestamp.format($0.scheduledAt) } == [
-      "2026-03-02T20:30:00Z", "2026-03-03T14:00:00Z", "2026-03-05T14:00:00Z", "2026-03-09T13:00:00Z",
-      "2026-03-16T13:00:00Z", "2026-03-23T13:00:00Z", "2026-03-29T13:00:00Z", "2026-03-31T13:00:00Z",
-      "2026-04-01T13:00:00Z",
-    ])
+    #expect(
+      sent.map(\.step) == [
+        "welcome", "connect_bank", "first_reconciliation", "week_one", "halfway", "case_study", "ends_soon",
+        "last_chance", "trial_ended",
+      ])
+    #expect(
+      sent.map { Timestamp.format($0.scheduledAt) } == [
+        "2026-03-02T20:30:00Z", "2026-03-03T14:00:00Z", "2026-03-05T14:00:00Z", "2026-03-09T13:00:00Z",
+        "2026-03-16T13:00:00Z", "2026-03-23T13:00:00Z", "2026-03-29T13:00:00Z", "2026-03-31T13:00:00Z",
+        "2026-04-01T13:00:00Z",
+      ])
     #expect(sent.allSatisfy { $0.status == "pending" })
     #expect(sent[6].subject == "3 days left in your trial")
     // The trial expired by itself, on time.
@@ -118,6 +122,16 @@ struct SequenceTests {
     // Usage e-mails too.
     try fixture.lifecycle.recordUsage(account: "acme", metric: "reconciliations", quantity: 50)
     #expect(try fixture.emails("acme").isEmpty)
+  }
+
+  @Test func aChurnedAccountGetsNothingMore() throws {
+    let fixture = try Fixture(at: "2026-03-02T10:00:00Z")
+    try fixture.lifecycle.addAccount(id: "acme", email: "ana@acme.test", tz: "UTC")
+    try fixture.lifecycle.tick()
+    try fixture.lifecycle.churn("acme", reason: "went with a spreadsheet")
+    try fixture.tickHourly(until: "2026-04-03T00:00:00Z")
+    #expect(try fixture.emails("acme").map(\.step) == ["welcome"])
+    #expect(throws: LifecycleInputError.self) { try fixture.lifecycle.churn("acme", reason: "again") }
   }
 
   @Test func stepsWhoseOnboardingIsDoneAreSkippedWithTheReason() throws {
@@ -193,7 +207,9 @@ struct UsageTests {
   func fixture() throws -> Fixture {
     try Fixture(at: "2026-03-10T12:00:00Z") { settings in
       settings.plans = [
-        Plan(name: "trial", quotas: ["reconciliations": Quota(limit: 100, hard: true), "seats": Quota(limit: 3, hard: false)]),
+        Plan(
+          name: "trial",
+          quotas: ["reconciliations": Quota(limit: 100, hard: true), "seats": Quota(limit: 3, hard: false)]),
         Plan(name: "growth", price: 199, quotas: ["reconciliations": Quota(limit: 1_000, hard: true)]),
       ]
     }
@@ -241,11 +257,15 @@ struct UsageTests {
     let fixture = try fixture()
     let lifecycle = fixture.lifecycle
     #expect(throws: LifecycleInputError.self) { try lifecycle.addAccount(id: "x", email: "not-an-address") }
-    #expect(throws: LifecycleInputError.self) { try lifecycle.addAccount(id: "x", email: "a@b.test", tz: "Mars/Olympus") }
+    #expect(throws: LifecycleInputError.self) {
+      try lifecycle.addAccount(id: "x", email: "a@b.test", tz: "Mars/Olympus")
+    }
     #expect(throws: LifecycleInputError.self) { try lifecycle.addAccount(id: "x", email: "a@b.test", plan: "gold") }
     #expect(try lifecycle.accounts().isEmpty)
     try lifecycle.addAccount(id: "acme", email: "ana@acme.test")
-    #expect(throws: LifecycleInputError.self) { try lifecycle.recordUsage(account: "acme", metric: "bad metric", quantity: 1) }
+    #expect(throws: LifecycleInputError.self) {
+      try lifecycle.recordUsage(account: "acme", metric: "bad metric", quantity: 1)
+    }
     #expect(throws: LifecycleInputError.self) { try lifecycle.recordUsage(account: "acme", metric: "m", quantity: -1) }
     #expect(throws: LifecycleInputError.self) { try lifecycle.recordUsage(account: "nobody", metric: "m", quantity: 1) }
     #expect(try lifecycle.usage(account: "acme").allSatisfy { $0.used == 0 })
@@ -267,7 +287,9 @@ struct TemplateTests {
       #expect(templates.problems(template: step.template, subject: step.subject, extra: []).isEmpty, "\(step.id)")
     }
     let settings = LifecycleSettings()
-    for (email, kind) in [(settings.usageEmail, "usage"), (settings.nudgeEmail, "upgrade"), (settings.reengageEmail, "reengage")] {
+    for (email, kind) in [
+      (settings.usageEmail, "usage"), (settings.nudgeEmail, "upgrade"), (settings.reengageEmail, "reengage"),
+    ] {
       let problems = templates.problems(
         template: email.template, subject: email.subject, extra: Templates.occasionVariables[kind] ?? [])
       #expect(problems.isEmpty, "\(problems)")

@@ -108,7 +108,8 @@ struct ConfigLoaderTests {
       error("[log]\nlevel = \"warnin\"\n")?.description.hasSuffix("got \"warnin\" (did you mean \"warning\"?)") == true)
     #expect(
       error("[smtp]\nurl = \"http://user:topsecret@mail\"\n")?.description
-        == "ops.toml:2: smtp.url: expected a URL starting with smtp:// or smtps:// or file://, got \"http://user:***@mail\"")
+        == "ops.toml:2: smtp.url: expected a URL starting with smtp:// or smtps:// or file://, got \"http://user:***@mail\""
+    )
     #expect(
       error("[smtp]\nfrom = \"not an address\"\n")?.description
         == "ops.toml:2: smtp.from: expected an e-mail address such as \"Ops <ops@example.com>\", got \"not an address\""

@@ -80,7 +80,9 @@ public struct AlertNotifier: Sendable {
         arguments: [nowMS - 86_400_000]
       ).map(AlertStore.alert)
       let groups = try Row.fetchAll(
-        db, sql: "SELECT id, receiver, group_key, labels, started_at, sent_at, sent, round FROM alert_groups WHERE started_at IS NOT NULL"
+        db,
+        sql:
+          "SELECT id, receiver, group_key, labels, started_at, sent_at, sent, round FROM alert_groups WHERE started_at IS NOT NULL"
       ).map { row in
         AlertGroup(
           id: row[0], receiver: row[1], key: row[2], labels: JSONOutput.parseObject(row[3]) ?? [:], startedAt: row[4],
@@ -122,7 +124,9 @@ public struct AlertNotifier: Sendable {
       guard let node = nodes[key], let receiver = receivers[group.receiver] else {
         // Nothing of the group is left to notify (silenced, moved, the
         // receiver gone): its episode ends without a message.
-        if group.startedAt != nil { changed.append(AlertGroup(receiver: group.receiver, key: key, labels: group.labels)) }
+        if group.startedAt != nil {
+          changed.append(AlertGroup(receiver: group.receiver, key: key, labels: group.labels))
+        }
         continue
       }
       switch group.step(current: current[key] ?? [:], node: node, kind: receiver.kind, now: nowMS) {
@@ -204,11 +208,13 @@ public struct AlertNotifier: Sendable {
   /// (an ended group, read as new, is taken over only while still ended).
   /// Returns the saved id and round, or nil when another process got
   /// there first.
-  static func save(_ db: GRDB.Database, _ group: AlertGroup, over read: AlertGroup?) throws -> (id: Int64, round: Int)? {
+  static func save(_ db: GRDB.Database, _ group: AlertGroup, over read: AlertGroup?) throws -> (id: Int64, round: Int)?
+  {
     let sent = JSONOutput.object(Dictionary(uniqueKeysWithValues: group.sent.map { ("\($0.key)", $0.value.rawValue) }))
     if let id = read?.id, let round = read?.round {
       try db.execute(
-        sql: "UPDATE alert_groups SET started_at = ?, sent_at = ?, sent = ?, round = round + 1 WHERE id = ? AND round = ?",
+        sql:
+          "UPDATE alert_groups SET started_at = ?, sent_at = ?, sent = ?, round = round + 1 WHERE id = ? AND round = ?",
         arguments: [group.startedAt, group.sentAt, sent, id, round])
       return db.changesCount == 1 ? (id, round + 1) : nil
     }
@@ -380,7 +386,8 @@ public struct AlertNotifier: Sendable {
         ])
       ]
       for alert in message.alerts.prefix(10) {
-        var text = message.alerts.count == 1 ? "" : "*\(alert.severity.rawValue) · \(alert.status.rawValue)* \(alert.summary)\n"
+        var text =
+          message.alerts.count == 1 ? "" : "*\(alert.severity.rawValue) · \(alert.status.rawValue)* \(alert.summary)\n"
         text += alert.labels.sorted { $0.key < $1.key }.map { "`\($0.key)=\($0.value)`" }.joined(separator: " ")
         if let runbook = alert.runbookURL { text += "\n<\(runbook)|Runbook>" }
         blocks.append(
@@ -390,7 +397,9 @@ public struct AlertNotifier: Sendable {
         blocks.append(
           .object([
             "type": .string("context"),
-            "elements": .array([.object(["type": .string("mrkdwn"), "text": .string("and \(message.alerts.count - 10) more")])]),
+            "elements": .array([
+              .object(["type": .string("mrkdwn"), "text": .string("and \(message.alerts.count - 10) more")])
+            ]),
           ]))
       }
       return .object(["text": .string(title), "blocks": .array(blocks)])
@@ -398,7 +407,8 @@ public struct AlertNotifier: Sendable {
       return .object([
         "version": .string("1"), "event": .string(message.event), "receiver": .string(receiver.name),
         "status": .string(message.event == "resolve" ? "resolved" : message.firing.isEmpty ? "acknowledged" : "firing"),
-        "group_key": .string(message.groupKey), "group_labels": .object(message.groupLabels.mapValues(JSONValue.string)),
+        "group_key": .string(message.groupKey),
+        "group_labels": .object(message.groupLabels.mapValues(JSONValue.string)),
         "summary": .string(message.title), "severity": .string(severity),
         "alerts": .array(
           message.alerts.map { alert in

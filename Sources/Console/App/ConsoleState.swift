@@ -249,7 +249,8 @@ public struct ConsoleState: Sendable {
     let now = snapshot?.loadedAt ?? self.now
     func keep(_ account: Account) -> Bool {
       guard let filter, !filter.isEmpty, filterTarget == .trials else { return true }
-      return account.id.localizedCaseInsensitiveContains(filter) || account.name.localizedCaseInsensitiveContains(filter)
+      return account.id.localizedCaseInsensitiveContains(filter)
+        || account.name.localizedCaseInsensitiveContains(filter)
     }
     let trials = (snapshot?.trials ?? []).filter { keep($0.account) }
     let weekAgo = now.addingTimeInterval(-7 * 86_400)
@@ -549,8 +550,9 @@ public struct ConsoleState: Sendable {
     case .filter:
       filterTarget =
         pane == .trials
-        ? .trials : pane == .alerts
-        ? .alerts : pane == .schedules ? .schedules : pane == .jobs && focus == .jobs ? .jobs : .queues
+        ? .trials
+        : pane == .alerts
+          ? .alerts : pane == .schedules ? .schedules : pane == .jobs && focus == .jobs ? .jobs : .queues
       filter = ""
       editingFilter = true
     case .retry:

@@ -122,7 +122,8 @@ public enum Keymap {
 
   public static func trials(readOnly: Bool) -> [KeyBinding] {
     let acting: [KeyBinding] = [
-      KeyBinding(.character("e"), .extendTrial, "extend the trial (a form: days, reason)", dangerous: true, footer: true),
+      KeyBinding(
+        .character("e"), .extendTrial, "extend the trial (a form: days, reason)", dangerous: true, footer: true),
       KeyBinding(.character("x"), .suppress, "suppress its e-mails", dangerous: true),
       KeyBinding(.character("p"), .sendPreview, "send its next e-mail to yourself", dangerous: true, footer: true),
     ]

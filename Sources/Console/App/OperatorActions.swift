@@ -1,9 +1,9 @@
 import Alerting
 import Foundation
-import Storage
 import Lifecycle
 import Resilience
 import Scheduler
+import Storage
 
 extension OperatorAction {
   /// Runs a confirmed operator action; the message line says how it went.

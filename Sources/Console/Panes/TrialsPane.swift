@@ -84,10 +84,11 @@ enum TrialsPane {
         let name = TerminalText.sanitize(account.name == account.id ? account.id : "\(account.name) (\(account.id))")
         let left = converted ? account.plan : trial.clock.text
         let onboarding = converted ? "" : progress(trial.onboardingDone, trial.onboardingTotal, theme: theme)
-        let usage = snapshot.trialUsage[account.id].map { line -> String in
-          "\(Usage.format(line.used))/\(line.quota.map { Usage.format($0.limit) } ?? "∞")"
-            + (line.percent.map { " \($0)%" } ?? "")
-        } ?? ""
+        let usage =
+          snapshot.trialUsage[account.id].map { line -> String in
+            "\(Usage.format(line.used))/\(line.quota.map { Usage.format($0.limit) } ?? "∞")"
+              + (line.percent.map { " \($0)%" } ?? "")
+          } ?? ""
         var next = ""
         if let step = account.nextEmailStep, let at = account.nextEmailAt {
           let short = step.split(separator: "/").last.map(String.init) ?? step
@@ -132,7 +133,11 @@ enum AccountOverlay {
     lines.append(("onboarding", theme.dialogHeading))
     for step in detail.steps {
       let done = detail.onboarding[step.id].map { "done \(Format.age($0, now: now)) ago" } ?? "-"
-      lines.append(("  \(theme.ascii ? (detail.onboarding[step.id] == nil ? "[ ]" : "[x]") : (detail.onboarding[step.id] == nil ? "○" : "●")) \(step.title)  \(done)", theme.dialog))
+      lines.append(
+        (
+          "  \(theme.ascii ? (detail.onboarding[step.id] == nil ? "[ ]" : "[x]") : (detail.onboarding[step.id] == nil ? "○" : "●")) \(step.title)  \(done)",
+          theme.dialog
+        ))
     }
     if !detail.usage.isEmpty {
       lines.append(("usage this period", theme.dialogHeading))

@@ -161,7 +161,8 @@ public struct Mailer: Sendable {
       try message.rendered(messageID: messageID, date: Date()).write(to: URL(fileURLWithPath: temporary))
       try manager.moveItem(atPath: temporary, toPath: "\(root)/new/\(unique)")
     } catch {
-      throw MailFailure("mail: cannot write to the maildir \(root): \((error as NSError).localizedDescription)", permanent: false)
+      throw MailFailure(
+        "mail: cannot write to the maildir \(root): \((error as NSError).localizedDescription)", permanent: false)
     }
   }
 

@@ -37,7 +37,8 @@ public final class Lifecycle: Sendable {
     for (position, place) in timeline.enumerated() { index[place.key] = position }
     self.timelineIndex = index
     var subjects: [String: Set<String>] = [:]
-    let all = timeline.map(\.step.subject) + [settings.usageEmail, settings.nudgeEmail, settings.reengageEmail].map(\.subject)
+    let all =
+      timeline.map(\.step.subject) + [settings.usageEmail, settings.nudgeEmail, settings.reengageEmail].map(\.subject)
     var compiled: [String: MustacheTemplate] = [:]
     for subject in all {
       subjects[subject] = Templates.variableNames(in: subject)
@@ -53,7 +54,9 @@ public final class Lifecycle: Sendable {
 
   var nowMS: Int64 { clock.now().epochMilliseconds }
 
-  static func event(_ db: GRDB.Database, _ account: String, _ at: Int64, _ kind: String, _ actor: String, _ note: String?)
+  static func event(
+    _ db: GRDB.Database, _ account: String, _ at: Int64, _ kind: String, _ actor: String, _ note: String?
+  )
     throws
   {
     try db.cachedStatement(
@@ -182,7 +185,8 @@ public final class Lifecycle: Sendable {
   public func convert(_ id: String, plan: String) throws {
     guard let target = settings.plan(plan), target.name != "trial" else {
       throw LifecycleInputError(
-        "invalid plan '\(plan)': expected a paid plan (\(settings.plans.map(\.name).filter { $0 != "trial" }.joined(separator: ", ")))")
+        "invalid plan '\(plan)': expected a paid plan (\(settings.plans.map(\.name).filter { $0 != "trial" }.joined(separator: ", ")))"
+      )
     }
     let now = nowMS
     try store.writeTransaction { db in
@@ -203,7 +207,26 @@ public final class Lifecycle: Sendable {
             WHERE account_id = ? AND status = 'pending' AND sequence IN (\(exiting.map { _ in "?" }.joined(separator: ",")))
             """, arguments: StatementArguments([id] + exiting))
       }
-      try Self.event(db, id, now, account.plan == "trial" ? "converted" : "plan_changed", actor, "\(account.plan) → \(plan)")
+      try Self.event(
+        db, id, now, account.plan == "trial" ? "converted" : "plan_changed", actor, "\(account.plan) → \(plan)")
+    }
+  }
+
+  /// The customer left: no more sequences or occasional e-mails, and the
+  /// churn counts in the metrics. Pending e-mails are skipped.
+  public func churn(_ id: String, reason: String) throws {
+    let now = nowMS
+    try store.writeTransaction { db in
+      let account = try account(db, id)
+      guard account.churnedAt == nil else { throw LifecycleInputError("account '\(id)' churned already") }
+      try db.execute(
+        sql: "UPDATE accounts SET churned_at = ?, next_email_step = NULL, next_email_at = NULL WHERE id = ?",
+        arguments: [now, id])
+      try db.execute(
+        sql:
+          "UPDATE email_outbox SET status = 'skipped', last_error = 'churned' WHERE account_id = ? AND status = 'pending'",
+        arguments: [id])
+      try Self.event(db, id, now, "churned", actor, reason)
     }
   }
 
@@ -217,7 +240,8 @@ public final class Lifecycle: Sendable {
         sql: "UPDATE accounts SET suppressed_at = ?, next_email_step = NULL, next_email_at = NULL WHERE id = ?",
         arguments: [now, id])
       try db.execute(
-        sql: "UPDATE email_outbox SET status = 'skipped', last_error = 'suppressed' WHERE account_id = ? AND status = 'pending'",
+        sql:
+          "UPDATE email_outbox SET status = 'skipped', last_error = 'suppressed' WHERE account_id = ? AND status = 'pending'",
         arguments: [id])
       try Self.event(db, id, now, "suppressed", actor, reason)
     }
@@ -362,7 +386,8 @@ extension Lifecycle {
       }
       return try Row.fetchAll(
         db,
-        sql: "SELECT \(Account.columns) FROM accounts WHERE plan = 'trial' ORDER BY expired_at IS NOT NULL, trial_ends_at, id LIMIT ?",
+        sql:
+          "SELECT \(Account.columns) FROM accounts WHERE plan = 'trial' ORDER BY expired_at IS NOT NULL, trial_ends_at, id LIMIT ?",
         arguments: [limit]
       ).map { row in
         let account = Account(row: row)

@@ -46,11 +46,17 @@ extension LifecycleSettings {
       SequenceStep(
         id: "first_reconciliation", day: 3, template: "first_reconciliation",
         subject: "Your first reconciliation is one click away", unless: ["reconciliation_run"]),
-      SequenceStep(id: "week_one", day: 7, template: "week_one", subject: "Your first week: {{onboarding_done}} of {{onboarding_total}} done"),
+      SequenceStep(
+        id: "week_one", day: 7, template: "week_one",
+        subject: "Your first week: {{onboarding_done}} of {{onboarding_total}} done"),
       SequenceStep(id: "halfway", day: 14, template: "halfway", subject: "Halfway through your trial"),
-      SequenceStep(id: "case_study", day: 21, template: "case_study", subject: "How finance teams close the month in a day", priority: 30),
-      SequenceStep(id: "ends_soon", day: 27, template: "ends_soon", subject: "{{days_left}} days left in your trial", priority: 80),
-      SequenceStep(id: "last_chance", day: 29, template: "last_chance", subject: "Your trial ends tonight", priority: 85),
+      SequenceStep(
+        id: "case_study", day: 21, template: "case_study", subject: "How finance teams close the month in a day",
+        priority: 30),
+      SequenceStep(
+        id: "ends_soon", day: 27, template: "ends_soon", subject: "{{days_left}} days left in your trial", priority: 80),
+      SequenceStep(
+        id: "last_chance", day: 29, template: "last_chance", subject: "Your trial ends tonight", priority: 85),
       SequenceStep(id: "trial_ended", day: 30, template: "trial_ended", subject: "Your trial has ended", priority: 85),
     ])
 }

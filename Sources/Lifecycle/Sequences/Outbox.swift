@@ -144,7 +144,8 @@ extension Lifecycle {
     enum Start { case gone, finished(String), interrupted, go(OutboxEmail, Account, [String: Any]), skip(String) }
     let start: Start = try store.writeTransaction { db in
       guard
-        let row = try Row.fetchOne(db, sql: "SELECT \(OutboxEmail.columns) FROM email_outbox WHERE id = ?", arguments: [id])
+        let row = try Row.fetchOne(
+          db, sql: "SELECT \(OutboxEmail.columns) FROM email_outbox WHERE id = ?", arguments: [id])
       else { return .gone }
       let email = OutboxEmail(row: row)
       switch email.status {
@@ -235,8 +236,10 @@ extension Lifecycle {
       throw LifecycleInputError("invalid step '\(key)': expected one of \(known.joined(separator: ", "))")
     }
     var sample = values
-    for (name, value) in ["metric": "reconciliations", "percent": "80", "threshold": "80", "used": "40", "limit": "50",
-      "idle_days": "\(settings.reengageAfterDays)"] where sample[name] == nil {
+    for (name, value) in [
+      "metric": "reconciliations", "percent": "80", "threshold": "80", "used": "40", "limit": "50",
+      "idle_days": "\(settings.reengageAfterDays)",
+    ] where sample[name] == nil {
       sample[name] = value
     }
     return try templates.render(template: email.template, subject: email.subject, variables: sample)
@@ -298,11 +301,13 @@ extension Lifecycle {
   /// Checks a token and suppresses its account; returns the account id.
   public func unsubscribe(token: String) throws -> String {
     let parts = token.split(separator: ".")
-    guard parts.count == 2, let idData = Self.fromBase64URL(String(parts[0])), let mac = Self.fromBase64URL(String(parts[1])),
+    guard parts.count == 2, let idData = Self.fromBase64URL(String(parts[0])),
+      let mac = Self.fromBase64URL(String(parts[1])),
       let id = String(data: idData, encoding: .utf8)
     else { throw LifecycleInputError("invalid unsubscribe token: expected ACCOUNT.SIGNATURE as opsdeck wrote it") }
     let valid = try store.writeTransaction { db in
-      HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data("unsubscribe:\(id)".utf8), using: try unsubscribeKey(db))
+      HMAC<SHA256>.isValidAuthenticationCode(
+        mac, authenticating: Data("unsubscribe:\(id)".utf8), using: try unsubscribeKey(db))
     }
     guard valid else { throw LifecycleInputError("invalid unsubscribe token: the signature does not match") }
     try suppress(id, reason: "unsubscribed (one click)")

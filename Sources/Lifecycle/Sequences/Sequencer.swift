@@ -74,7 +74,8 @@ extension Lifecycle {
     var index = 0
     if let key, let found = timelineIndex[key] { index = found + 1 }
     let next = account.inSequence && index < timeline.count ? timeline[index] : nil
-    try setCursor(db, account.id, step: next?.key, at: next.flatMap { dueTime($0.step, for: account) }?.epochMilliseconds)
+    try setCursor(
+      db, account.id, step: next?.key, at: next.flatMap { dueTime($0.step, for: account) }?.epochMilliseconds)
   }
 
   /// The account's place in its sequence: the next step and when it is due.

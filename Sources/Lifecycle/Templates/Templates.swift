@@ -93,7 +93,8 @@ public struct Templates: Sendable {
         continue
       }
       for missing in Self.unknownVariables(in: text, known: known) {
-        problems.append("\(origin): {{\(missing)}} is not a variable (known: \(known.sorted().joined(separator: ", ")))")
+        problems.append(
+          "\(origin): {{\(missing)}} is not a variable (known: \(known.sorted().joined(separator: ", ")))")
       }
     }
     return problems

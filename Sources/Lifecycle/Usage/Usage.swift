@@ -117,7 +117,8 @@ extension Lifecycle {
       var crossed: [Int] = []
       guard recorded else { return UsageRecorded(recorded: false, used: used, quota: quota, crossed: []) }
       try db.cachedStatement(
-        sql: "UPDATE accounts SET last_active_at = max(coalesce(last_active_at, 0), ?), reengaged_at = NULL WHERE id = ?"
+        sql:
+          "UPDATE accounts SET last_active_at = max(coalesce(last_active_at, 0), ?), reengaged_at = NULL WHERE id = ?"
       ).execute(arguments: [at, id])
       if let quota, quota.limit > 0 {
         for threshold in settings.usageThresholds where used >= quota.limit * Double(threshold) / 100 {
@@ -130,7 +131,8 @@ extension Lifecycle {
           crossed.append(threshold)
           try Self.event(
             db, id, now, "quota_\(threshold)", "opsdeck",
-            "\(metric) \(Usage.format(used)) of \(Usage.format(quota.limit)) (\(quota.hard ? "hard" : "soft"), \(period.name))")
+            "\(metric) \(Usage.format(used)) of \(Usage.format(quota.limit)) (\(quota.hard ? "hard" : "soft"), \(period.name))"
+          )
         }
         // One e-mail for the highest threshold crossed, in this period only.
         if let top = crossed.max(), period.name == self.period(of: now, tz: account.tz).name {
@@ -243,7 +245,9 @@ extension Lifecycle {
       // The earliest any zone's month can have started: UTC's minus 14 hours.
       let earliest = period(of: now, tz: "UTC").start - 14 * 3_600_000
       var zones: [String: String] = [:]
-      for row in try Row.fetchAll(db, sql: "SELECT id, tz FROM accounts WHERE plan = 'trial'") { zones[row[0]] = row[1] }
+      for row in try Row.fetchAll(db, sql: "SELECT id, tz FROM accounts WHERE plan = 'trial'") {
+        zones[row[0]] = row[1]
+      }
       var starts: [String: Int64] = [:]
       var lines: [String: UsageLine] = [:]
       var latest: [String: Int64] = [:]

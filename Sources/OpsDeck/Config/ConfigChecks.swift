@@ -197,7 +197,8 @@ enum ConfigChecks {
             problems.append(
               Problem(
                 path: stepPath + [key],
-                message: "no onboarding step '\(id)' (steps: \(settings.onboarding.map(\.id).joined(separator: ", ")))"))
+                message: "no onboarding step '\(id)' (steps: \(settings.onboarding.map(\.id).joined(separator: ", ")))")
+            )
           }
         }
         for plan in step.list("only_plan") ?? [] where !planNames.contains(plan) {

@@ -73,7 +73,9 @@ public struct ConfigLoader {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     func header(_ line: Substring) -> String? {
       let trimmed = line.trimmingCharacters(in: .whitespaces)
-      guard trimmed.hasPrefix("["), !trimmed.hasPrefix("[["), let close = trimmed.firstIndex(of: "]") else { return nil }
+      guard trimmed.hasPrefix("["), !trimmed.hasPrefix("[["), let close = trimmed.firstIndex(of: "]") else {
+        return nil
+      }
       return trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmingCharacters(in: .whitespaces)
     }
     guard !lines.contains(where: { header($0) == "email" }), lines.contains(where: { header($0) == "smtp" }) else {

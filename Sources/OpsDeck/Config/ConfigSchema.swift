@@ -1,5 +1,5 @@
-import Storage
 import Lifecycle
+import Storage
 
 /// What one configuration key may hold.
 public indirect enum ConfigKind: Sendable {
@@ -381,7 +381,7 @@ public enum ConfigSchema {
         ConfigKey(
           "route",
           .table(
-routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: nothing is notified)."),
+            routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: nothing is notified)."),
         ConfigKey(
           "bell", .boolean, default: .boolean(true),
           doc: "The console rings the terminal bell (or flashes) when a critical alert starts firing."),
@@ -445,7 +445,8 @@ routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: 
         ConfigKey(
           "url", .url(schemes: ["smtp", "smtps", "file"]), default: .string("smtp://localhost:25"),
           doc:
-            "smtp:// (STARTTLS when the server offers it), smtps:// (TLS from the start), or file:///path of a maildir."),
+            "smtp:// (STARTTLS when the server offers it), smtps:// (TLS from the start), or file:///path of a maildir."
+        ),
         ConfigKey("username", .string, default: .string(""), doc: "The AUTH user; empty for no AUTH."),
         ConfigKey(
           "password", .secret, default: .string(""),
@@ -481,7 +482,8 @@ routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: 
         ConfigKey(
           "quiet_start", .integer(0...23), default: .integer(21),
           doc: "From this local hour no e-mail goes out (occasional ones wait)..."),
-        ConfigKey("quiet_end", .integer(0...23), default: .integer(8), doc: "...until this one. Equal: no quiet hours."),
+        ConfigKey(
+          "quiet_end", .integer(0...23), default: .integer(8), doc: "...until this one. Equal: no quiet hours."),
         ConfigKey(
           "max_per_day", .integer(0...100), default: .integer(2),
           doc: "At most this many lifecycle e-mails to an account in any 24 hours (0: no cap); the rest wait."),
@@ -490,7 +492,8 @@ routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: 
           doc: "At most this many in any 7 days (0: no cap)."),
         ConfigKey(
           "stale_after", .duration, default: .duration(.seconds(48 * 3600)),
-          doc: "A sequence e-mail held back (caps, downtime) longer than this after its time is skipped, not sent late."),
+          doc: "A sequence e-mail held back (caps, downtime) longer than this after its time is skipped, not sent late."
+        ),
         ConfigKey(
           "reengage_after", .duration, default: .duration(.seconds(7 * 86400)),
           doc: "No activity for this long sends the re-engagement e-mail, once per idle stretch (0s: never)."),
@@ -560,7 +563,8 @@ routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: 
               [
                 ConfigKey("id", .string, default: nil, doc: "The step's name, unique in its sequence."),
                 ConfigKey("day", .integer(0...365), default: nil, doc: "Days after the trial started."),
-                ConfigKey("template", .string, default: nil, doc: "The template's name (data/templates/NAME.txt.mustache)."),
+                ConfigKey(
+                  "template", .string, default: nil, doc: "The template's name (data/templates/NAME.txt.mustache)."),
                 ConfigKey("subject", .string, default: nil, doc: "The subject, a Mustache string."),
                 ConfigKey("unless", .stringList, default: nil, doc: "Skip when any of these onboarding steps is done."),
                 ConfigKey("only_if", .stringList, default: nil, doc: "Send only when all of these are done."),
@@ -588,7 +592,9 @@ routeKeys(depth: 6)), default: nil, doc: "The routing tree's root (no receiver: 
           "quotas", doc: "Quotas per metric and billing period (the calendar month in the account's zone).",
           example: "",
           [
-            ConfigKey("limit", .integer(0...1_000_000_000), default: nil, doc: "The most one period allows (0: not in this plan)."),
+            ConfigKey(
+              "limit", .integer(0...1_000_000_000), default: nil,
+              doc: "The most one period allows (0: not in this plan)."),
             ConfigKey(
               "enforce", .choice(["hard", "soft"]), default: .string("hard"),
               doc: "hard denies above the limit; soft allows and warns."),

@@ -215,7 +215,8 @@ public struct OpsDeckConfig: Sendable {
     settings.maxPerDay = table.integer("max_per_day") ?? 2
     settings.maxPerWeek = table.integer("max_per_week") ?? 5
     settings.staleAfter = table.duration("stale_after") ?? settings.staleAfter
-    settings.reengageAfterDays = Int((table.duration("reengage_after") ?? .seconds(7 * 86_400)).milliseconds / 86_400_000)
+    settings.reengageAfterDays = Int(
+      (table.duration("reengage_after") ?? .seconds(7 * 86_400)).milliseconds / 86_400_000)
     settings.templatesDirectory = table.string("templates") ?? "data/templates"
     settings.unsubscribeURL = table.string("unsubscribe_url")
     settings.previewTo = table.string("preview_to")
@@ -226,7 +227,8 @@ public struct OpsDeckConfig: Sendable {
       settings.aggregates[metric.name] = Aggregate(rawValue: metric.table.string("aggregate") ?? "sum") ?? .sum
     }
     let onboarding = table.tableList("onboarding").map {
-      OnboardingStep(id: $0.string("id") ?? "", title: $0.string("title") ?? $0.string("id") ?? "", event: $0.string("event") ?? "")
+      OnboardingStep(
+        id: $0.string("id") ?? "", title: $0.string("title") ?? $0.string("id") ?? "", event: $0.string("event") ?? "")
     }
     settings.onboarding = onboarding.isEmpty ? LifecycleSettings.seedOnboarding : onboarding
     let sequences = table.tableList("sequences").map { sequence in
@@ -235,7 +237,8 @@ public struct OpsDeckConfig: Sendable {
         steps: sequence.tableList("steps").map { step in
           SequenceStep(
             id: step.string("id") ?? "", day: step.integer("day") ?? 0, template: step.string("template") ?? "",
-            subject: step.string("subject") ?? "", unless: step.list("unless") ?? [], onlyPlan: step.list("only_plan") ?? [],
+            subject: step.string("subject") ?? "", unless: step.list("unless") ?? [],
+            onlyPlan: step.list("only_plan") ?? [],
             onlyIf: step.list("only_if") ?? [], priority: step.integer("priority") ?? 50)
         }, exitOnConvert: sequence.boolean("exit_on_convert") ?? true)
     }
