@@ -6,27 +6,33 @@ public enum AnalyticsSchema {
   public static let migrations = Migrations([
     Migration("analytics.001_events") { db in
       // Events, PostHog's shape: a name, the account (and maybe user) it
-      // belongs to, a time (epoch milliseconds) and properties. Names are
-      // interned so a funnel compares small integers; `event_id` dedups
-      // a repeated import or a retried call.
+      // belongs to, a time (epoch milliseconds) and properties. Names and
+      // actors are interned, so a funnel reads and compares small integers;
+      // `event_id` dedups a repeated import or a retried call.
       try db.execute(
         sql: """
           CREATE TABLE analytics_event_names (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE
           );
+          CREATE TABLE analytics_actors (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('account', 'user')),
+            key TEXT NOT NULL,
+            UNIQUE (kind, key)
+          );
           CREATE TABLE analytics_events (
             id INTEGER PRIMARY KEY,
             name_id INTEGER NOT NULL REFERENCES analytics_event_names(id),
-            account_id TEXT NOT NULL,
-            user_id TEXT,
+            account INTEGER NOT NULL REFERENCES analytics_actors(id),
+            user INTEGER REFERENCES analytics_actors(id),
             ts INTEGER NOT NULL,
             properties TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(properties)),
             event_id TEXT
           );
           CREATE UNIQUE INDEX analytics_events_event_id ON analytics_events(event_id) WHERE event_id IS NOT NULL;
           CREATE INDEX analytics_events_name_ts ON analytics_events(name_id, ts);
-          CREATE INDEX analytics_events_account_ts ON analytics_events(account_id, ts);
+          CREATE INDEX analytics_events_account_ts ON analytics_events(account, ts);
           """)
     }
   ])

@@ -7,7 +7,61 @@ import Storage
 struct EventsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "events", abstract: "Product events: track one (onboarding steps complete by them).",
-    subcommands: [Track.self])
+    subcommands: [Track.self, Import.self])
+
+  struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Import events from JSON lines (a file, or - for stdin); prints imported and skipped counts.",
+      discussion: """
+        One object per line: {"event","account_id","user_id","ts","properties","event_id"}; ts is
+        ISO 8601 or epoch milliseconds. The input is streamed. By default a bad line rejects the
+        whole import (nothing is written) and is named with its line number and reason;
+        --skip-invalid imports the rest and lists what it skipped. A repeated event_id is
+        ignored. On a terminal a progress line shows how far it is.
+
+        Example:
+          opsdeck events import events.jsonl
+        """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The file, or - for stdin.") var file: String
+    @Flag(help: "Import the good lines and report the bad ones.") var skipInvalid = false
+
+    func run() throws {
+      let handle: FileHandle
+      var size: Int? = nil
+      if file == "-" {
+        handle = FileHandle.standardInput
+      } else {
+        guard let opened = FileHandle(forReadingAtPath: file) else {
+          throw UsageError("\(file): cannot read the file")
+        }
+        handle = opened
+        size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+      }
+      let runtime = try global.runtime()
+      var importer = EventImport(log: try runtime.eventLog(.write), skipInvalid: skipInvalid)
+      let terminal = isatty(STDERR_FILENO) == 1
+      if terminal {
+        importer.progress = { bytes, lines in
+          var text = "\rimporting: \(lines) lines"
+          if let size, size > 0 {
+            let share = min(1, Double(bytes) / Double(size))
+            let filled = Int(share * 30)
+            text += " [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "]"
+              + String(format: " %3.0f%%", share * 100)
+          }
+          FileHandle.standardError.write(Data(text.utf8))
+        }
+      }
+      let report = try importer.run(handle, source: file == "-" ? "stdin" : file)
+      if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+      var summary = "imported \(report.imported), skipped \(report.skipped.count)"
+      if report.duplicates > 0 { summary += ", \(report.duplicates) duplicate event ids ignored" }
+      Output.line(summary)
+      for (line, reason) in report.skipped.prefix(20) { Output.line("  line \(line): \(reason)") }
+      if report.skipped.count > 20 { Output.line("  … and \(report.skipped.count - 20) more") }
+    }
+  }
 
   struct Track: ParsableCommand {
     static let configuration = CommandConfiguration(

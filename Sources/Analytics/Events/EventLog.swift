@@ -8,18 +8,27 @@ public struct TrackedEvent: Sendable, Equatable {
   public var accountID: String
   public var userID: String?
   public var at: Date
-  public var properties: [String: String]
+  /// The properties as one JSON object's text.
+  public var properties: String
   public var eventID: String?
 
   public init(
     name: String, accountID: String, userID: String? = nil, at: Date, properties: [String: String] = [:],
     eventID: String? = nil
   ) {
+    self.init(
+      name: name, accountID: accountID, userID: userID, at: at, propertiesJSON: JSONOutput.object(properties),
+      eventID: eventID)
+  }
+
+  public init(
+    name: String, accountID: String, userID: String?, at: Date, propertiesJSON: String, eventID: String?
+  ) {
     self.name = name
     self.accountID = accountID
     self.userID = userID
     self.at = at
-    self.properties = properties
+    self.properties = propertiesJSON
     self.eventID = eventID
   }
 }
@@ -32,7 +41,8 @@ public struct AnalyticsInputError: ReportableError {
   public var isBadInput: Bool { true }
 }
 
-/// The event log on the shared database.
+/// The event log on the shared database. Names and actors are interned:
+/// an event row holds small integers, which is what funnels read.
 public struct EventLog: Sendable {
   public let store: Store
 
@@ -40,51 +50,97 @@ public struct EventLog: Sendable {
     self.store = store
   }
 
-  public static func validate(_ event: TrackedEvent) throws {
-    let name = event.name
-    guard !name.isEmpty, name.count <= 200,
-      name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
-    else { throw AnalyticsInputError("invalid event name '\(name)': expected 1 to 200 printable characters") }
-    guard !event.accountID.isEmpty, event.accountID.count <= 128 else {
-      throw AnalyticsInputError("invalid account '\(event.accountID)': expected 1 to 128 characters")
+  static let insertSQL = """
+    INSERT INTO analytics_events (name_id, account, user, ts, properties, event_id)
+    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
+    """
+
+  public static func validate(name: String, account: String) -> String? {
+    guard !name.isEmpty, name.utf8.count <= 200, name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+    else { return "invalid event name '\(name.prefix(60))': expected 1 to 200 printable characters" }
+    guard !account.isEmpty, account.utf8.count <= 128 else {
+      return "invalid account_id '\(account.prefix(60))': expected 1 to 128 characters"
     }
+    return nil
   }
 
   /// Records an event; one whose event id was seen before is ignored.
   /// Returns whether it was new.
   @discardableResult
   public func track(_ event: TrackedEvent) throws -> Bool {
-    try Self.validate(event)
-    return try store.writeTransaction { db in try insert(db, event) }
-  }
-
-  func nameID(_ db: GRDB.Database, _ name: String) throws -> Int64 {
-    if let id = try Int64.fetchOne(
-      db.cachedStatement(sql: "SELECT id FROM analytics_event_names WHERE name = ?"), arguments: [name])
-    {
-      return id
+    if let problem = Self.validate(name: event.name, account: event.accountID) {
+      throw AnalyticsInputError(problem)
     }
-    try db.cachedStatement(sql: "INSERT INTO analytics_event_names (name) VALUES (?)").execute(arguments: [name])
-    return db.lastInsertedRowID
-  }
-
-  func insert(_ db: GRDB.Database, _ event: TrackedEvent) throws -> Bool {
-    let properties = JSONOutput.object(event.properties)
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO analytics_events (name_id, account_id, user_id, ts, properties, event_id)
-        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
-        """
-    ).execute(
-      arguments: [
-        try nameID(db, event.name), event.accountID, event.userID, event.at.epochMilliseconds, properties,
-        event.eventID,
-      ])
-    return db.changesCount == 1
+    guard JSONValue(parsing: event.properties).map({ if case .object = $0 { true } else { false } }) == true else {
+      throw AnalyticsInputError("invalid properties: expected a JSON object")
+    }
+    return try store.writeTransaction { db in
+      var interner = Interner(store: store)
+      return try interner.insert(db, event, statement: try db.cachedStatement(sql: Self.insertSQL))
+    }
   }
 
   /// How many events are recorded.
   public func count() throws -> Int {
     try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM analytics_events") ?? 0 }
+  }
+}
+
+/// Names and actors to their integer ids, inside one write transaction:
+/// looked up once, created when new (through raw statements: an import
+/// meets tens of thousands of new actors).
+struct Interner {
+  var names: [String: Int64] = [:]
+  var accounts: [String: Int64] = [:]
+  var users: [String: Int64] = [:]
+  let findName: RawStatement
+  let addName: RawStatement
+  let findActor: RawStatement
+  let addActor: RawStatement
+
+  init(store: Store) {
+    findName = store.rawStatement("SELECT id FROM analytics_event_names WHERE name = ?")
+    addName = store.rawStatement("INSERT INTO analytics_event_names (name) VALUES (?)")
+    findActor = store.rawStatement("SELECT id FROM analytics_actors WHERE kind = ? AND key = ?")
+    addActor = store.rawStatement("INSERT INTO analytics_actors (kind, key) VALUES (?, ?)")
+  }
+
+  mutating func name(_ db: GRDB.Database, _ name: String) throws -> Int64 {
+    if let id = names[name] { return id }
+    try findName.bind(db, 1, name)
+    var id = try findName.firstInt64(db)
+    if id == nil {
+      try addName.bind(db, 1, name)
+      try addName.run(db)
+      id = db.lastInsertedRowID
+    }
+    names[name] = id
+    return id ?? 0
+  }
+
+  mutating func actor(_ db: GRDB.Database, _ key: String, user: Bool) throws -> Int64 {
+    if let id = user ? users[key] : accounts[key] { return id }
+    let kind = user ? "user" : "account"
+    try findActor.bind(db, 1, kind)
+    try findActor.bind(db, 2, key)
+    var id = try findActor.firstInt64(db)
+    if id == nil {
+      try addActor.bind(db, 1, kind)
+      try addActor.bind(db, 2, key)
+      try addActor.run(db)
+      id = db.lastInsertedRowID
+    }
+    if user { users[key] = id } else { accounts[key] = id }
+    return id ?? 0
+  }
+
+  mutating func insert(_ db: GRDB.Database, _ event: TrackedEvent, statement: GRDB.Statement) throws -> Bool {
+    try statement.execute(
+      arguments: [
+        try name(db, event.name), try actor(db, event.accountID, user: false),
+        try event.userID.map { try actor(db, $0, user: true) }, event.at.epochMilliseconds, event.properties,
+        event.eventID,
+      ])
+    return db.changesCount == 1
   }
 }

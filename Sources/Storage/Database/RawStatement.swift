@@ -63,6 +63,20 @@ public final class RawStatement: @unchecked Sendable {
     guard code == SQLITE_DONE else { throw Self.error(db, code) }
   }
 
+  /// Runs the statement and returns the first row's first column as an
+  /// integer (nil without a row); then clears the bindings.
+  public func firstInt64(_ db: GRDB.Database) throws -> Int64? {
+    let statement = try prepared(db)
+    defer {
+      sqlite3_reset(statement)
+      sqlite3_clear_bindings(statement)
+    }
+    let code = sqlite3_step(statement)
+    if code == SQLITE_ROW { return sqlite3_column_int64(statement, 0) }
+    guard code == SQLITE_DONE else { throw Self.error(db, code) }
+    return nil
+  }
+
   func finalize() {
     if let handle { sqlite3_finalize(handle) }
     handle = nil
