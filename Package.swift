@@ -81,6 +81,7 @@ let package = Package(
     .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Resilience", "Storage"]),
     .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Storage", grdb]),
     .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "Scheduler", "Storage", grdb]),
+    .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "Storage", grdb]),
     .testTarget(
       name: "ConsoleTests", dependencies: ["Console", "Lifecycle", "Resilience", "Scheduler", "Storage", grdb],
       exclude: ["Snapshots"]),

@@ -47,7 +47,8 @@ struct EventsCommand: ParsableCommand {
           if let size, size > 0 {
             let share = min(1, Double(bytes) / Double(size))
             let filled = Int(share * 30)
-            text += " [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "]"
+            text +=
+              " [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled) + "]"
               + String(format: " %3.0f%%", share * 100)
           }
           FileHandle.standardError.write(Data(text.utf8))

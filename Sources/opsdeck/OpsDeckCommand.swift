@@ -48,7 +48,7 @@ struct OpsDeckCommand: ParsableCommand {
       ConsoleCommand.self, Init.self, Migrate.self, Status.self, JobsCommand.self, QueuesCommand.self,
       SchedulesCommand.self, AuditCommand.self, BreakersCommand.self, ProbeCommand.self, MailCommand.self,
       WebhooksCommand.self, FXCommand.self, AlertsCommand.self, AccountsCommand.self, TrialsCommand.self,
-      LifecycleCommand.self, OutboxCommand.self, UsageCommand.self, EventsCommand.self,
+      LifecycleCommand.self, OutboxCommand.self, UsageCommand.self, EventsCommand.self, FunnelCommand.self,
       CronCommand.self, Work.self, Run.self, Demo.self, ConfigCommand.self, Version.self,
     ],
     defaultSubcommand: ConsoleCommand.self

@@ -59,6 +59,8 @@ public struct EventImport {
       var lastProgress = Date()
       func handleLine(_ line: UnsafeBufferPointer<UInt8>) throws {
         report.lines += 1
+        // A blank line (the last one, often) is no event and no error.
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
         do {
           let event = try JSONLineEvent.parse(line)
           if let problem = EventLog.validate(name: event.name, account: event.account) {

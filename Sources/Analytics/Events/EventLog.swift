@@ -56,7 +56,8 @@ public struct EventLog: Sendable {
     """
 
   public static func validate(name: String, account: String) -> String? {
-    guard !name.isEmpty, name.utf8.count <= 200, name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+    guard !name.isEmpty, name.utf8.count <= 200,
+      name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
     else { return "invalid event name '\(name.prefix(60))': expected 1 to 200 printable characters" }
     guard !account.isEmpty, account.utf8.count <= 128 else {
       return "invalid account_id '\(account.prefix(60))': expected 1 to 128 characters"

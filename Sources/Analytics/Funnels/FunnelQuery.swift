@@ -1,0 +1,187 @@
+import Foundation
+import GRDB
+import Storage
+
+/// A funnel to compute: steps (event names), the conversion window, a
+/// date range that filters every event, the mode, whose funnel (accounts or
+/// users), exclusions and a breakdown property.
+public struct FunnelQuery: Sendable, Equatable {
+  public var steps: [String]
+  public var window: Duration = .seconds(14 * 86_400)
+  public var from: Date? = nil
+  public var to: Date? = nil
+  public var mode: FunnelMode = .ordered
+  public var byUser = false
+  public var exclusions: [FunnelExclusion] = []
+  public var breakdown: String? = nil
+  /// Breakdown values shown; the rest are "Other".
+  public var breakdownLimit = 5
+
+  public init(steps: [String]) {
+    self.steps = steps
+  }
+
+  public func validate() throws {
+    guard steps.count >= 2 else { throw AnalyticsInputError("invalid --steps: at least two, such as signup,activated") }
+    guard steps.count <= 20 else { throw AnalyticsInputError("invalid --steps: at most 20") }
+    guard window > .zero else { throw AnalyticsInputError("invalid --window: it must be longer than 0") }
+    if let from, let to, from > to { throw AnalyticsInputError("invalid --from/--to: --from is after --to") }
+    for exclusion in exclusions {
+      guard exclusion.from >= 1, exclusion.to <= steps.count, exclusion.from < exclusion.to else {
+        throw AnalyticsInputError(
+          "invalid --exclude \(exclusion.event):\(exclusion.from):\(exclusion.to): expected steps i < j between 1 and \(steps.count)"
+        )
+      }
+      guard !steps.contains(exclusion.event) else {
+        throw AnalyticsInputError("invalid --exclude \(exclusion.event): it is one of the steps")
+      }
+    }
+  }
+}
+
+/// One step's figures.
+public struct FunnelStepResult: Sendable, Equatable {
+  public var event: String
+  /// Actors reaching at least this step.
+  public var count: Int
+  public var conversionFromFirst: Double
+  public var conversionFromPrevious: Double
+  /// From the previous step, over the actors converting (nil for step 1
+  /// or when nobody did).
+  public var meanSeconds: Double?
+  public var medianSeconds: Double?
+  /// Actors who reached the previous step and stopped there.
+  public var dropped: Int
+}
+
+/// A computed funnel: the steps, the breakdown (one set of steps per
+/// value, most step-1 actors first, then "Other"), and each actor's outcome.
+public struct FunnelResult: Sendable {
+  public var steps: [FunnelStepResult]
+  public var breakdown: [(value: String, steps: [FunnelStepResult])]
+  /// Actor key (account or user id) → outcome, for drill-down.
+  public var outcomes: [String: FunnelOutcome]
+  /// Actors dropped because an exclusion disqualified their best chain.
+  public var excluded: Int
+
+  /// The actors who reached step `step - 1` and not `step`, sorted.
+  public func dropped(at step: Int) -> [String] {
+    outcomes.filter { !$0.value.excluded && $0.value.level == step - 1 }.map(\.key).sorted()
+  }
+}
+
+extension EventLog {
+  /// Computes a funnel from the events (PostHog's rules; see ``FunnelRules``).
+  public func funnel(_ query: FunnelQuery) throws -> FunnelResult {
+    try query.validate()
+    var names = [String]()
+    for name in query.steps + query.exclusions.map(\.event) where !names.contains(name) { names.append(name) }
+    let rules = FunnelRules(
+      steps: query.steps.map { Int32(names.firstIndex(of: $0)!) }, names: names.count,
+      window: query.window.milliseconds, mode: query.mode,
+      exclusions: query.exclusions.map { (Int32(names.firstIndex(of: $0.event)!), $0.from, $0.to) })
+    var values: [String] = []
+    var valueIndex: [String: Int32] = [:]
+    var byActor: [Int64: [FunnelEvent]] = [:]
+    var keys: [Int64: String] = [:]
+    try store.pool.read { db in
+      var ids: [Int64: Int32] = [:]
+      for (index, name) in names.enumerated() {
+        if let id = try Int64.fetchOne(
+          db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
+        {
+          ids[id] = Int32(index)
+        }
+      }
+      let actor = query.byUser ? "user" : "account"
+      var conditions = ["ts >= ?", "ts <= ?"]
+      if query.byUser { conditions.append("user IS NOT NULL") }
+      if query.mode != .strict {
+        guard !ids.isEmpty else { return }
+        conditions.append("name_id IN (\(ids.keys.map(String.init).joined(separator: ",")))")
+      }
+      let property =
+        query.breakdown.map { _ in ", json_extract(properties, '$.\"' || replace(?, '\"', '') || '\"')" } ?? ""
+      var arguments: [any DatabaseValueConvertible] = []
+      if let breakdown = query.breakdown { arguments.append(breakdown) }
+      arguments += [query.from?.epochMilliseconds ?? Int64.min, query.to?.epochMilliseconds ?? Int64.max]
+      let cursor = try Row.fetchCursor(
+        db,
+        sql:
+          "SELECT \(actor), name_id, ts\(property) FROM analytics_events WHERE \(conditions.joined(separator: " AND "))",
+        arguments: StatementArguments(arguments))
+      while let row = try cursor.next() {
+        let who: Int64 = row[0]
+        var value: Int32 = -1
+        if query.breakdown != nil, let text = row[3] as String? ?? (row[3] as Int64?).map(String.init) {
+          if let known = valueIndex[text] {
+            value = known
+          } else {
+            value = Int32(values.count)
+            valueIndex[text] = value
+            values.append(text)
+          }
+        }
+        byActor[who, default: []].append(FunnelEvent(name: ids[row[1]] ?? -1, ts: row[2], value: value))
+      }
+      for row in try Row.fetchAll(
+        db, sql: "SELECT id, key FROM analytics_actors WHERE kind = ?", arguments: [actor])
+      where byActor[row[0]] != nil {
+        keys[row[0]] = row[1]
+      }
+    }
+    var outcomes: [String: FunnelOutcome] = [:]
+    for (actor, var events) in byActor {
+      rules.sort(&events)
+      let outcome = rules.outcome(events)
+      if outcome.level > 0 { outcomes[keys[actor] ?? String(actor)] = outcome }
+    }
+    let counted = outcomes.values.filter { !$0.excluded }
+    let steps = Self.steps(query.steps, counted)
+    var breakdown: [(String, [FunnelStepResult])] = []
+    if query.breakdown != nil {
+      var groups: [Int32: [FunnelOutcome]] = [:]
+      for outcome in counted { groups[outcome.value, default: []].append(outcome) }
+      // Most step-1 actors first; ties by value, "(none)" last.
+      func text(_ value: Int32) -> String { value >= 0 ? values[Int(value)] : "\u{10FFFF}" }
+      let ranked = groups.sorted {
+        $0.value.count != $1.value.count ? $0.value.count > $1.value.count : text($0.key) < text($1.key)
+      }
+      let shown = ranked.prefix(query.breakdownLimit)
+      for (value, group) in shown {
+        breakdown.append((value >= 0 ? values[Int(value)] : "", Self.steps(query.steps, group)))
+      }
+      let rest = ranked.dropFirst(query.breakdownLimit).flatMap(\.value)
+      if !rest.isEmpty { breakdown.append(("Other", Self.steps(query.steps, rest))) }
+    }
+    return FunnelResult(
+      steps: steps, breakdown: breakdown, outcomes: outcomes, excluded: outcomes.count - counted.count)
+  }
+
+  static func steps(_ names: [String], _ outcomes: [FunnelOutcome]) -> [FunnelStepResult] {
+    var results: [FunnelStepResult] = []
+    for (index, name) in names.enumerated() {
+      let level = index + 1
+      let reached = outcomes.filter { $0.level >= level }
+      let first = results.first?.count ?? reached.count
+      let previous = results.last?.count ?? reached.count
+      var mean: Double? = nil
+      var median: Double? = nil
+      if level > 1 {
+        let times = reached.map { Double($0.times[level - 2]) / 1000 }.sorted()
+        if !times.isEmpty {
+          mean = times.reduce(0, +) / Double(times.count)
+          median =
+            times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        }
+      }
+      results.append(
+        FunnelStepResult(
+          event: name, count: reached.count,
+          conversionFromFirst: first == 0 ? 0 : Double(reached.count) / Double(first),
+          conversionFromPrevious: previous == 0 ? 0 : Double(reached.count) / Double(previous), meanSeconds: mean,
+          medianSeconds: median, dropped: level == 1 ? 0 : outcomes.filter { $0.level == level - 1 }.count))
+    }
+    return results
+  }
+}

@@ -1,0 +1,68 @@
+import Analytics
+import Foundation
+import Storage
+import Testing
+
+/// Funnels computed from tracked events in a real database file.
+struct FunnelQueryTests {
+  let log: EventLog
+  let base = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
+
+  init() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-funnel-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let store = try Store.open(path: directory.appendingPathComponent("ops.db").path, create: true)
+    try store.migrate(StorageSchema.migrations + AnalyticsSchema.migrations, now: base, version: "test")
+    log = EventLog(store: store)
+  }
+
+  func track(_ account: String, _ name: String, _ seconds: Double, user: String? = nil, plan: String? = nil) throws {
+    try log.track(
+      TrackedEvent(
+        name: name, accountID: account, userID: user, at: base.addingTimeInterval(seconds),
+        properties: plan.map { ["plan": $0] } ?? [:]))
+  }
+
+  @Test func countsConversionsTimesAndDropOffs() throws {
+    // acme: all three, 10 s then 30 s; globex: two, 20 s; initech: one; hooli: the second step only.
+    try track("acme", "signup", 0, plan: "trial")
+    try track("acme", "bank", 10)
+    try track("acme", "recon", 40)
+    try track("globex", "signup", 0, plan: "growth")
+    try track("globex", "bank", 20, plan: "trial")
+    try track("initech", "signup", 5)
+    try track("hooli", "bank", 5)
+    var query = FunnelQuery(steps: ["signup", "bank", "recon"])
+    query.window = .seconds(3_600)
+    let result = try log.funnel(query)
+    #expect(result.steps.map(\.count) == [3, 2, 1])
+    #expect(result.steps[1].conversionFromFirst == 2.0 / 3 && result.steps[2].conversionFromPrevious == 0.5)
+    #expect(result.steps[1].meanSeconds == 15 && result.steps[1].medianSeconds == 15)
+    #expect(result.steps[2].medianSeconds == 30)
+    #expect(result.steps.map(\.dropped) == [0, 1, 1])
+    #expect(result.dropped(at: 2) == ["initech"] && result.dropped(at: 3) == ["globex"])
+    // The date range filters every event: cut before acme's last step.
+    query.to = base.addingTimeInterval(30)
+    #expect(try log.funnel(query).steps.map(\.count) == [3, 2, 0])
+    // Breakdown by the first step event's value that has it.
+    query.to = nil
+    query.breakdown = "plan"
+    let split = try log.funnel(query).breakdown
+    #expect(split.map(\.value) == ["growth", "trial", ""])
+    #expect(split.first { $0.value == "growth" }?.steps.map(\.count) == [1, 1, 0])
+    #expect(split.first { $0.value == "trial" }?.steps.map(\.count) == [1, 1, 1])
+  }
+
+  @Test func usersAndBadQueries() throws {
+    try track("acme", "signup", 0, user: "ana")
+    try track("acme", "bank", 10, user: "tom")
+    var query = FunnelQuery(steps: ["signup", "bank"])
+    #expect(try log.funnel(query).steps.map(\.count) == [1, 1])
+    query.byUser = true
+    #expect(try log.funnel(query).steps.map(\.count) == [1, 0], "ana signed up; tom connected the bank")
+    #expect(throws: AnalyticsInputError.self) { try log.funnel(FunnelQuery(steps: ["signup"])) }
+    var bad = FunnelQuery(steps: ["signup", "bank"])
+    bad.exclusions = [FunnelExclusion(event: "x", from: 2, to: 1)]
+    #expect(throws: AnalyticsInputError.self) { try log.funnel(bad) }
+  }
+}
