@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+import Storage
+
+/// Calendar buckets for retention.
+public enum RetentionPeriod: String, Sendable, CaseIterable {
+  case day, week, month
+}
+
+/// A retention report to compute, PostHog's way: actors grouped into
+/// cohorts by the period of their start event (the first one ever, or —
+/// recurring — every period they did it), then counted in each later
+/// period in which they did the return event.
+public struct RetentionQuery: Sendable, Equatable {
+  public var startEvent: String
+  public var returnEvent: String
+  public var period: RetentionPeriod = .week
+  /// Recurring: an actor joins a cohort every period it does the start event.
+  public var recurring = false
+  public var from: Date? = nil
+  public var to: Date? = nil
+  /// The zone whose calendar makes the buckets.
+  public var timeZone = "UTC"
+  /// Weeks start on Sunday (PostHog's default) unless Monday.
+  public var weekStartsMonday = false
+  public var byUser = false
+  /// How many periods the triangle shows.
+  public var periods = 8
+
+  public init(startEvent: String, returnEvent: String) {
+    self.startEvent = startEvent
+    self.returnEvent = returnEvent
+  }
+}
+
+/// One cohort's row of the triangle.
+public struct RetentionCohort: Sendable, Equatable {
+  /// The cohort's period, as its first local day (`2026-01-04`).
+  public var start: String
+  public var size: Int
+  /// Actors back in period 0, 1, 2… (period 0 is the cohort itself: its size).
+  public var counts: [Int]
+
+  public var percentages: [Double] { counts.map { size == 0 ? 0 : Double($0) / Double(size) * 100 } }
+}
+
+/// Bucket arithmetic in one zone: local days since 1970-01-01, then weeks or
+/// months. Offsets are looked up once per hour of time.
+struct Buckets {
+  let zone: TimeZone
+  let period: RetentionPeriod
+  let weekStartsMonday: Bool
+  var offsets: [Int64: Int64] = [:]
+
+  init(tz: String, period: RetentionPeriod, weekStartsMonday: Bool) throws {
+    guard let zone = TimeZone(identifier: tz) else {
+      throw AnalyticsInputError("invalid time zone '\(tz)': expected an IANA zone such as Europe/Berlin")
+    }
+    self.zone = zone
+    self.period = period
+    self.weekStartsMonday = weekStartsMonday
+  }
+
+  mutating func day(_ ms: Int64) -> Int64 {
+    let hour = ms >= 0 ? ms / 3_600_000 : (ms - 3_599_999) / 3_600_000
+    let offset: Int64
+    if let known = offsets[hour] {
+      offset = known
+    } else {
+      offset = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(ms) / 1000))) * 1000
+      offsets[hour] = offset
+    }
+    let local = ms + offset
+    return local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000
+  }
+
+  /// The bucket number of an instant: a day, a week (by its first day) or
+  /// a month (year × 12 + month − 1).
+  mutating func bucket(_ ms: Int64) -> Int64 {
+    let day = day(ms)
+    switch period {
+    case .day: return day
+    case .week:
+      // 1970-01-01 was a Thursday: weekday 4 counting Sunday as 0.
+      let weekday = ((day + 4) % 7 + 7) % 7
+      let back = weekStartsMonday ? (weekday + 6) % 7 : weekday
+      return day - back
+    case .month:
+      let (year, month, _) = Self.civil(day)
+      return year * 12 + month - 1
+    }
+  }
+
+  /// The bucket after `bucket`, `count` times.
+  func advance(_ bucket: Int64, by count: Int64) -> Int64 {
+    switch period {
+    case .day: return bucket + count
+    case .week: return bucket + 7 * count
+    case .month: return bucket + count
+    }
+  }
+
+  /// The bucket's first local day, as `YYYY-MM-DD`.
+  func label(_ bucket: Int64) -> String {
+    let day = period == .month ? Self.days(year: bucket / 12, month: bucket % 12 + 1, day: 1) : bucket
+    let (year, month, dayOfMonth) = Self.civil(day)
+    return String(format: "%04lld-%02lld-%02lld", year, month, dayOfMonth)
+  }
+
+  /// Howard Hinnant's civil-from-days.
+  static func civil(_ days: Int64) -> (Int64, Int64, Int64) {
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let day = doy - (153 * mp + 2) / 5 + 1
+    let month = mp < 10 ? mp + 3 : mp - 9
+    return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+  }
+
+  static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146_097 + doe - 719_468
+  }
+}
+
+extension EventLog {
+  /// The retention triangle: one cohort per period from `from` (or the
+  /// first start event) for `periods` periods.
+  public func retention(_ query: RetentionQuery) throws -> [RetentionCohort] {
+    guard (1...120).contains(query.periods) else { throw AnalyticsInputError("invalid --periods: expected 1 to 120") }
+    if let from = query.from, let to = query.to, from > to {
+      throw AnalyticsInputError("invalid --from/--to: --from is after --to")
+    }
+    var buckets = try Buckets(tz: query.timeZone, period: query.period, weekStartsMonday: query.weekStartsMonday)
+    // Per actor: the buckets of its start events and of its returns.
+    var starts: [Int64: Set<Int64>] = [:]
+    var firstStart: [Int64: Int64] = [:]
+    var returns: [Int64: Set<Int64>] = [:]
+    try store.pool.read { db in
+      func id(_ name: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
+      }
+      let startID = try id(query.startEvent)
+      let returnID = try id(query.returnEvent)
+      let actor = query.byUser ? "user" : "account"
+      let ids = [startID, returnID].compactMap { $0 }
+      guard !ids.isEmpty else { return }
+      let cursor = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT \(actor), name_id, ts FROM analytics_events
+          WHERE name_id IN (\(ids.map(String.init).joined(separator: ","))) AND \(actor) IS NOT NULL
+            AND ts <= ?
+          """, arguments: [query.to?.epochMilliseconds ?? Int64.max])
+      while let row = try cursor.next() {
+        let who: Int64 = row[0]
+        let name: Int64 = row[1]
+        let ts: Int64 = row[2]
+        let bucket = buckets.bucket(ts)
+        if name == startID {
+          // First-time cohorts look at the first start ever, even before --from.
+          if ts < firstStart[who] ?? Int64.max { firstStart[who] = ts }
+          if let from = query.from, ts < from.epochMilliseconds { continue }
+          starts[who, default: []].insert(bucket)
+        }
+        if name == returnID { returns[who, default: []].insert(bucket) }
+      }
+    }
+    let fromBucket = query.from.map { buckets.bucket($0.epochMilliseconds) }
+    var cohorts: [Int64: [Int64]] = [:]  // bucket → actors
+    for (actor, periods) in starts {
+      if query.recurring {
+        for period in periods { cohorts[period, default: []].append(actor) }
+      } else if let first = firstStart[actor] {
+        let bucket = buckets.bucket(first)
+        if let fromBucket, bucket < fromBucket { continue }
+        cohorts[bucket, default: []].append(actor)
+      }
+    }
+    guard let firstCohort = fromBucket ?? cohorts.keys.min() else { return [] }
+    let lastBucket = query.to.map { buckets.bucket($0.epochMilliseconds) }
+    var result: [RetentionCohort] = []
+    for index in 0..<Int64(query.periods) {
+      let bucket = buckets.advance(firstCohort, by: index)
+      if let lastBucket, bucket > lastBucket { break }
+      let members = cohorts[bucket] ?? []
+      var counts = [members.count]
+      for later in 1..<Int64(query.periods) - index {
+        let target = buckets.advance(bucket, by: later)
+        if let lastBucket, target > lastBucket { break }
+        counts.append(members.filter { returns[$0]?.contains(target) == true }.count)
+      }
+      result.append(RetentionCohort(start: buckets.label(bucket), size: members.count, counts: counts))
+    }
+    return result
+  }
+}
