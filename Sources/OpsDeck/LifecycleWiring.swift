@@ -1,6 +1,7 @@
 import Analytics
 import Foundation
 import Lifecycle
+import Scheduler
 import Storage
 
 extension Runtime {
@@ -24,5 +25,19 @@ extension Runtime {
     let lifecycle = Lifecycle(jobs: try jobStore(.write), settings: config.lifecycle, actor: Self.currentUser())
     guard (try? lifecycle.account(event.accountID)) != nil else { return (true, []) }
     return (true, try lifecycle.observe(account: event.accountID, event: event.name, at: event.at))
+  }
+}
+
+extension Runtime {
+  /// The growth metrics, from Lifecycle's accounts and the event log.
+  public func metrics() throws -> MetricsReport {
+    let store = try openStore(.view)
+    let lifecycle = Lifecycle(jobs: JobStore(store: store, clock: clock), settings: config.lifecycle)
+    let facts = try lifecycle.summaries().map {
+      AccountFacts(
+        id: $0.id, signedUpAt: $0.createdAt, trial: $0.trial, convertedAt: $0.convertedAt, churnedAt: $0.churnedAt,
+        monthlyPrice: $0.monthlyPrice, onboardedAt: $0.onboardedAt, firstReconciliationAt: $0.firstReconciliationAt)
+    }
+    return try Metrics.compute(facts: facts, log: EventLog(store: store), now: clock.now())
   }
 }

@@ -49,7 +49,7 @@ struct OpsDeckCommand: ParsableCommand {
       SchedulesCommand.self, AuditCommand.self, BreakersCommand.self, ProbeCommand.self, MailCommand.self,
       WebhooksCommand.self, FXCommand.self, AlertsCommand.self, AccountsCommand.self, TrialsCommand.self,
       LifecycleCommand.self, OutboxCommand.self, UsageCommand.self, EventsCommand.self, FunnelCommand.self,
-      RetentionCommand.self,
+      RetentionCommand.self, MetricsCommand.self,
       CronCommand.self, Work.self, Run.self, Demo.self, ConfigCommand.self, Version.self,
     ],
     defaultSubcommand: ConsoleCommand.self

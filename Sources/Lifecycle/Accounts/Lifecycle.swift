@@ -398,3 +398,51 @@ extension Lifecycle {
     }
   }
 }
+
+/// What metrics need of an account: its dates, plan price and onboarding.
+public struct AccountSummary: Sendable, Equatable {
+  public var id: String
+  public var createdAt: Date
+  public var trial: Bool
+  public var convertedAt: Date?
+  public var churnedAt: Date?
+  public var monthlyPrice: Double
+  /// When its last onboarding step was done (nil: not all done).
+  public var onboardedAt: Date?
+  /// When the onboarding step of the first reconciliation was done.
+  public var firstReconciliationAt: Date?
+}
+
+extension Lifecycle {
+  /// Every account, summarised for metrics, in one read.
+  public func summaries() throws -> [AccountSummary] {
+    let steps = settings.onboarding.map(\.id)
+    let reconciliation =
+      settings.onboarding.first { $0.id == "reconciliation_run" || $0.event == "reconciliation.completed" }?.id
+    return try store.pool.read { db in
+      var done: [String: (count: Int, last: Int64, reconciliation: Int64?)] = [:]
+      for row in try Row.fetchAll(db, sql: "SELECT account_id, step, done_at FROM onboarding") {
+        let step: String = row[1]
+        guard steps.contains(step) else { continue }
+        var entry = done[row[0]] ?? (0, 0, nil)
+        entry.count += 1
+        entry.last = max(entry.last, row[2])
+        if step == reconciliation { entry.reconciliation = row[2] }
+        done[row[0]] = entry
+      }
+      return try Row.fetchAll(
+        db, sql: "SELECT id, created_at, trial_started_at, converted_at, churned_at, plan FROM accounts"
+      ).map { row in
+        let id: String = row[0]
+        let entry = done[id]
+        return AccountSummary(
+          id: id, createdAt: Date(epochMilliseconds: row[1]), trial: (row[2] as Int64?) != nil,
+          convertedAt: (row[3] as Int64?).map(Date.init(epochMilliseconds:)),
+          churnedAt: (row[4] as Int64?).map(Date.init(epochMilliseconds:)),
+          monthlyPrice: settings.plan(row[5])?.price ?? 0,
+          onboardedAt: entry.flatMap { $0.count >= steps.count ? Date(epochMilliseconds: $0.last) : nil },
+          firstReconciliationAt: entry?.reconciliation.map(Date.init(epochMilliseconds:)))
+      }
+    }
+  }
+}
