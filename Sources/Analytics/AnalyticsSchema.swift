@@ -9,6 +9,8 @@ public enum AnalyticsSchema {
       // belongs to, a time (epoch milliseconds) and properties. Names and
       // actors are interned, so a funnel reads and compares small integers;
       // `event_id` dedups a repeated import or a retried call.
+      // `analytics_sources` remembers how far each engine's own events
+      // (Lifecycle's timeline, sent e-mails) have been copied in.
       try db.execute(
         sql: """
           CREATE TABLE analytics_event_names (
@@ -33,6 +35,10 @@ public enum AnalyticsSchema {
           CREATE UNIQUE INDEX analytics_events_event_id ON analytics_events(event_id) WHERE event_id IS NOT NULL;
           CREATE INDEX analytics_events_name_ts ON analytics_events(name_id, ts);
           CREATE INDEX analytics_events_account_ts ON analytics_events(account, ts);
+          CREATE TABLE analytics_sources (
+            name TEXT PRIMARY KEY NOT NULL,
+            position INTEGER NOT NULL
+          ) WITHOUT ROWID;
           """)
     }
   ])

@@ -1,3 +1,4 @@
+import Analytics
 import ArgumentParser
 import Foundation
 import Lifecycle
@@ -253,7 +254,11 @@ struct LifecycleCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-      Output.line(try global.runtime().lifecycle(.write).tick().description)
+      let runtime = try global.runtime()
+      let lifecycle = try runtime.lifecycle(.write)
+      let report = try lifecycle.tick()
+      let copied = try EngineEvents.sync(lifecycle: lifecycle, log: EventLog(store: lifecycle.store))
+      Output.line(report.description + ", \(copied) engine events")
     }
   }
 

@@ -53,4 +53,32 @@ import Testing
     let badFunnel = try workspace.opsdeck(base + ["funnel", "--steps", "signup,bank.connected", "--exclude", "x:2"])
     #expect(badFunnel.status == 2 && badFunnel.stderr.contains("--exclude 'x:2'"))
   }
+
+  /// The engines' own events: a trial started, an upgrade, an e-mail sent —
+  /// copied into the event log by lifecycle.tick, once however often it runs.
+  @Test func theEnginesRecordTheirOwnEvents() throws {
+    let (workspace, base) = try prepared()
+    let mail = ["--config", workspace.path("ops.toml")]
+    try workspace.write(
+      "ops.toml",
+      """
+      [email]
+      transport = "file"
+      url = "file://\(workspace.path("mail"))"
+      [lifecycle]
+      templates = "\(LifecycleEmailTests.templates)"
+      """)
+    let at = { (time: String) in ["--now", "2026-03-02T\(time):00Z"] }
+    _ = try workspace.opsdeck(base + mail + at("10:00") + ["accounts", "add", "acme", "--email", "ana@acme.test"])
+    _ = try workspace.opsdeck(base + mail + at("10:01") + ["lifecycle", "tick"])
+    _ = try workspace.opsdeck(base + mail + at("10:01") + ["work", "--until-empty", "--queue", "email"])
+    _ = try workspace.opsdeck(base + mail + at("11:00") + ["accounts", "convert", "acme", "--plan", "growth"])
+    for _ in 0..<2 { _ = try workspace.opsdeck(base + mail + at("11:01") + ["lifecycle", "tick"]) }
+    let funnel = try workspace.opsdeck(
+      base + mail + ["funnel", "--steps", "trial.started,email.sent,plan.upgraded", "--json"])
+    let object = try JSONSerialization.jsonObject(with: Data(funnel.stdout.utf8)) as? [String: Any] ?? [:]
+    let counts = (object["steps"] as? [[String: Any]] ?? []).map { $0["count"] as? Int }
+    #expect(counts == [1, 1, 1], "\(funnel.stdout) \(funnel.stderr)")
+    #expect(try scalar(workspace.path("ops.db"), "SELECT count(*) FROM analytics_events") == 3)
+  }
 }

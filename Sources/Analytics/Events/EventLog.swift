@@ -81,6 +81,34 @@ public struct EventLog: Sendable {
     }
   }
 
+  /// Events from an engine, in one transaction with how far that source
+  /// has been read (event ids make a repeat harmless). Returns how many were new.
+  @discardableResult
+  public func track(_ events: [TrackedEvent], source: String, position: Int64) throws -> Int {
+    for event in events {
+      if let problem = Self.validate(name: event.name, account: event.accountID) { throw AnalyticsInputError(problem) }
+    }
+    return try store.writeTransaction { db in
+      var interner = Interner(store: store)
+      let statement = try db.cachedStatement(sql: Self.insertSQL)
+      var added = 0
+      for event in events where try interner.insert(db, event, statement: statement) { added += 1 }
+      try db.execute(
+        sql: """
+          INSERT INTO analytics_sources (name, position) VALUES (?, ?)
+          ON CONFLICT (name) DO UPDATE SET position = max(position, excluded.position)
+          """, arguments: [source, position])
+      return added
+    }
+  }
+
+  /// How far a source has been read (0 before the first time).
+  public func position(of source: String) throws -> Int64 {
+    try store.pool.read { db in
+      try Int64.fetchOne(db, sql: "SELECT position FROM analytics_sources WHERE name = ?", arguments: [source]) ?? 0
+    }
+  }
+
   /// How many events are recorded.
   public func count() throws -> Int {
     try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM analytics_events") ?? 0 }

@@ -446,3 +446,37 @@ extension Lifecycle {
     }
   }
 }
+
+/// A row of the accounts' timelines, for other engines to read in order.
+public struct LifecycleEvent: Sendable, Equatable {
+  public var id: Int64
+  public var account: String
+  public var at: Date
+  public var kind: String
+  public var note: String?
+}
+
+extension Lifecycle {
+  /// Timeline rows after `id`, oldest first.
+  public func events(after id: Int64, limit: Int = 5_000) throws -> [LifecycleEvent] {
+    try store.pool.read { db in
+      try Row.fetchAll(
+        db, sql: "SELECT id, account_id, at, kind, note FROM lifecycle_events WHERE id > ? ORDER BY id LIMIT ?",
+        arguments: [id, limit]
+      ).map { LifecycleEvent(id: $0[0], account: $0[1], at: Date(epochMilliseconds: $0[2]), kind: $0[3], note: $0[4]) }
+    }
+  }
+
+  /// E-mails sent at or after `since` (epoch milliseconds), oldest first.
+  public func sentEmails(since: Int64, limit: Int = 5_000) throws -> [OutboxEmail] {
+    try store.pool.read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT \(OutboxEmail.columns) FROM email_outbox WHERE status = 'sent' AND sent_at >= ?
+          ORDER BY sent_at, id LIMIT ?
+          """, arguments: [since, limit]
+      ).map(OutboxEmail.init(row:))
+    }
+  }
+}

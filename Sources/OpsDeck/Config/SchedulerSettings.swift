@@ -1,4 +1,5 @@
 import Alerting
+import Analytics
 import Delivery
 import Foundation
 import Lifecycle
@@ -97,7 +98,11 @@ extension Runtime {
         return "stored \(set.rates.count) rates for \(set.date)"
       },
       Watchers.jobName: BlockingHandler { _ in try watchers.run() },
-      Lifecycle.tickJob: BlockingHandler { _ in try lifecycle.tick().description },
+      Lifecycle.tickJob: BlockingHandler { _ in
+        let report = try lifecycle.tick()
+        let copied = try EngineEvents.sync(lifecycle: lifecycle, log: EventLog(store: jobs.store))
+        return report.description + ", \(copied) engine events"
+      },
       Lifecycle.sendJob: BlockingHandler { context in try lifecycle.deliver(context, mailer: mailer) },
       AlertNotifier.jobName: BlockingHandler { context in try notifier.deliver(context) },
       HealthChecks.jobName: BlockingHandler { _ in

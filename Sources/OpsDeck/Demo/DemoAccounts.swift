@@ -1,3 +1,4 @@
+import Analytics
 import Foundation
 import Lifecycle
 import Logging
@@ -12,6 +13,7 @@ import Synchronization
 /// runs from its engine schedule like anywhere else.
 public final class DemoAccounts: Sendable {
   let lifecycle: Lifecycle
+  let log: EventLog
   let seed: UInt64
   private let running = Atomic<Bool>(true)
 
@@ -30,6 +32,7 @@ public final class DemoAccounts: Sendable {
 
   public init(lifecycle: Lifecycle, seed: UInt64) {
     self.lifecycle = lifecycle
+    self.log = EventLog(store: lifecycle.store)
     self.seed = seed
   }
 
@@ -64,6 +67,7 @@ public final class DemoAccounts: Sendable {
     // History's e-mails went out when they were due: mark them so, and
     // clear their jobs, so the demo does not send six weeks of mail at once.
     try lifecycle.markBackfillSent(upTo: end)
+    try EngineEvents.sync(lifecycle: lifecycle, log: log)
   }
 
   static func id(_ number: Int) -> String { String(format: "acc_%04d", number) }
@@ -75,6 +79,18 @@ public final class DemoAccounts: Sendable {
     let tz = Self.zones.randomElement(using: &random) ?? "UTC"
     try lifecycle.addAccount(
       id: Self.id(number), email: "finance@\(domain).example", name: name, plan: "trial", tz: tz)
+    try event(
+      lifecycle, Self.id(number), "signup",
+      ["plan": "trial", "source": Self.sources.randomElement(using: &random) ?? "ads"])
+  }
+
+  static let sources = ["ads", "organic", "partner", "referral"]
+
+  /// A product event, as the product would send it (onboarding steps it
+  /// stands for complete).
+  func event(_ lifecycle: Lifecycle, _ account: String, _ name: String, _ properties: [String: String] = [:]) throws {
+    try log.track(TrackedEvent(name: name, accountID: account, at: lifecycle.clock.now(), properties: properties))
+    try lifecycle.observe(account: account, event: name)
   }
 
   /// Onboarding steps, usage and maybe a conversion, spread over the days
@@ -90,7 +106,7 @@ public final class DemoAccounts: Sendable {
       at = at.addingTimeInterval(Double.random(in: 1_800...(3 * 86_400), using: &random))
       guard at < end else { return }
       clock.set(to: at)
-      try lifecycle.observe(account: id, event: step.event)
+      try event(lifecycle, id, step.event)
       done += 1
     }
     if done >= 4 {
@@ -100,6 +116,7 @@ public final class DemoAccounts: Sendable {
         guard at < end else { return }
         clock.set(to: at)
         try lifecycle.recordUsage(account: id, metric: "reconciliations", quantity: 1)
+        try event(lifecycle, id, "reconciliation.completed")
       }
     }
     if done >= 3 && Double.random(in: 0...1, using: &random) < 0.2 + engagement * 0.4 {
@@ -126,13 +143,15 @@ public final class DemoAccounts: Sendable {
         if second % 3 == 0, let trial = trials.randomElement(using: &random) {
           let done = try lifecycle.onboarding(trial.account.id)
           if let step = lifecycle.nextOnboardingStep(done: done) {
-            try lifecycle.observe(account: trial.account.id, event: step.event)
+            try event(lifecycle, trial.account.id, step.event)
           } else {
             try lifecycle.recordUsage(account: trial.account.id, metric: "reconciliations", quantity: 1)
+            try event(lifecycle, trial.account.id, "reconciliation.completed")
           }
         }
         if second % 2 == 0, let trial = trials.filter({ $0.onboardingDone >= 4 }).randomElement(using: &random) {
           try lifecycle.recordUsage(account: trial.account.id, metric: "reconciliations", quantity: 1)
+          try event(lifecycle, trial.account.id, "reconciliation.completed")
         }
         if second % 45 == 0, let trial = trials.filter({ $0.onboardingDone >= 4 }).randomElement(using: &random) {
           try lifecycle.convert(trial.account.id, plan: Bool.random(using: &random) ? "starter" : "growth")
