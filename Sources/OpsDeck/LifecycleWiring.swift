@@ -38,6 +38,7 @@ extension Runtime {
         id: $0.id, signedUpAt: $0.createdAt, trial: $0.trial, convertedAt: $0.convertedAt, churnedAt: $0.churnedAt,
         monthlyPrice: $0.monthlyPrice, onboardedAt: $0.onboardedAt, firstReconciliationAt: $0.firstReconciliationAt)
     }
-    return try Metrics.compute(facts: facts, log: EventLog(store: store), now: clock.now())
+    return try Metrics.compute(
+      facts: facts, log: EventLog(store: store), now: clock.now(), activationDays: config.analytics.activationDays)
   }
 }

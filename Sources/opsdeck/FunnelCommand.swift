@@ -20,11 +20,12 @@ struct FunnelCommand: ParsableCommand {
         opsdeck funnel --steps signup,reconciliation.completed --dropped-at 2
       """)
   @OptionGroup var global: GlobalOptions
-  @Option(help: "The steps, comma-separated event names.") var steps: String
-  @Option(help: "The conversion window from a chain's first step (default 14d).") var window = "14d"
+  @Option(help: "The steps, comma-separated event names.") var steps: String?
+  @Option(help: "A saved funnel ([[analytics.funnels]] name); other flags override it.") var saved: String?
+  @Option(help: "The conversion window from a chain's first step (default 14d).") var window: String?
   @Option(help: "Only events at or after this time (ISO 8601).") var from: String?
   @Option(help: "Only events at or before this time (ISO 8601).") var to: String?
-  @Option(help: "ordered, strict or any.") var mode = "ordered"
+  @Option(help: "ordered, strict or any.") var mode: String?
   @Option(help: "account or user.") var by = "account"
   @Option(name: .customLong("exclude"), help: "E:i:j — event E between steps i and j (repeatable).")
   var exclusions: [String] = []
@@ -33,28 +34,36 @@ struct FunnelCommand: ParsableCommand {
   @Flag(help: "Print JSON.") var json = false
 
   func run() throws {
-    var query = FunnelQuery(steps: steps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-    guard let windowMS = try Parse.milliseconds(window, flag: "--window") else { return }
-    query.window = .milliseconds(windowMS)
+    let runtime = try global.runtime()
+    var query = FunnelQuery(steps: [])
+    if let saved {
+      guard let found = runtime.config.analytics.funnels.first(where: { $0.name == saved }) else {
+        let names = runtime.config.analytics.funnels.map { "'\($0.name)'" }.joined(separator: ", ")
+        throw ValidationError("invalid --saved '\(saved)': expected one of \(names)")
+      }
+      query = found.query
+    }
+    if let steps { query.steps = steps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    guard !query.steps.isEmpty else { throw ValidationError("give --steps A,B,C or --saved NAME") }
+    if let window, let windowMS = try Parse.milliseconds(window, flag: "--window") {
+      query.window = .milliseconds(windowMS)
+    }
     query.from = try Parse.time(from, flag: "--from")
     query.to = try Parse.time(to, flag: "--to")
-    guard let mode = FunnelMode(rawValue: mode) else {
-      throw ValidationError("invalid --mode '\(mode)': expected ordered, strict or any")
+    if let mode {
+      guard let parsed = FunnelMode(rawValue: mode) else {
+        throw ValidationError("invalid --mode '\(mode)': expected ordered, strict or any")
+      }
+      query.mode = parsed
     }
-    query.mode = mode
     guard by == "account" || by == "user" else {
       throw ValidationError("invalid --by '\(by)': expected account or user")
     }
     query.byUser = by == "user"
-    query.exclusions = try exclusions.map { text in
-      let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-      guard parts.count == 3, !parts[0].isEmpty, let from = Int(parts[1]), let to = Int(parts[2]) else {
-        throw ValidationError("invalid --exclude '\(text)': expected EVENT:i:j such as cancelled:1:2")
-      }
-      return FunnelExclusion(event: parts[0], from: from, to: to)
-    }
+    if !exclusions.isEmpty { query.exclusions = try exclusions.map(FunnelExclusion.init(parsing:)) }
+    // A saved funnel's breakdown is what the pane's `b` shows; here, only when asked.
     query.breakdown = breakdown
-    let result = try global.runtime().eventLog(.view).funnel(query)
+    let result = try runtime.eventLog(.view).funnel(query)
     if let step = droppedAt {
       guard (2...query.steps.count).contains(step) else {
         throw ValidationError("invalid --dropped-at \(step): expected 2 to \(query.steps.count)")

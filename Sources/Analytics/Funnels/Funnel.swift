@@ -22,6 +22,19 @@ public struct FunnelExclusion: Sendable, Equatable {
     self.from = from
     self.to = to
   }
+
+  /// `EVENT:i:j`.
+  public init(parsing text: String) throws {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    guard parts.count >= 3, let from = Int(parts[parts.count - 2]), let to = Int(parts[parts.count - 1]) else {
+      throw AnalyticsInputError("invalid --exclude '\(text)': expected EVENT:i:j such as cancelled:1:2")
+    }
+    let event = parts.dropLast(2).joined(separator: ":")
+    guard !event.isEmpty else {
+      throw AnalyticsInputError("invalid --exclude '\(text)': expected EVENT:i:j such as cancelled:1:2")
+    }
+    self.init(event: event, from: from, to: to)
+  }
 }
 
 /// One actor's event, as the funnel reads it: the name as an index into

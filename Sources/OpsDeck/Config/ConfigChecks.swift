@@ -1,4 +1,5 @@
 import Alerting
+import Analytics
 import Foundation
 import Lifecycle
 import Scheduler
@@ -155,6 +156,7 @@ enum ConfigChecks {
       }
     }
     problems += lifecycleProblems(table)
+    problems += analyticsProblems(table.table("analytics"))
     return problems
   }
 
@@ -229,6 +231,33 @@ enum ConfigChecks {
     for (template, subject, extra) in uses where checked.insert(template + "|" + subject).inserted {
       for problem in templates.problems(template: template, subject: subject, extra: extra) {
         problems.append(Problem(path: ["lifecycle", "templates"], message: problem))
+      }
+    }
+    return problems
+  }
+
+  /// Saved reports that would fail when the pane opens them.
+  static func analyticsProblems(_ analytics: ConfigTable) -> [Problem] {
+    var problems: [Problem] = []
+    if TimeZone(identifier: analytics.string("tz") ?? "UTC") == nil {
+      problems.append(Problem(path: ["analytics", "tz"], message: "no time zone '\(analytics.string("tz") ?? "")'"))
+    }
+    for (index, funnel) in analytics.tableList("funnels").enumerated() {
+      let path = ["analytics", "funnels[\(index)]"]
+      var query = FunnelQuery(steps: funnel.list("steps") ?? [])
+      query.window = funnel.duration("window") ?? query.window
+      do {
+        query.exclusions = try (funnel.list("exclude") ?? []).map(FunnelExclusion.init(parsing:))
+        try query.validate()
+      } catch let error as AnalyticsInputError {
+        problems.append(Problem(path: path, message: error.message.replacingOccurrences(of: "--", with: "")))
+      } catch {
+        problems.append(Problem(path: path, message: "\(error)"))
+      }
+    }
+    for (index, report) in analytics.tableList("retention").enumerated() {
+      for key in ["start_event", "return_event"] where report.string(key) == nil {
+        problems.append(Problem(path: ["analytics", "retention[\(index)]"], message: "\(key) is missing"))
       }
     }
     return problems

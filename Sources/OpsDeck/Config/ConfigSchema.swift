@@ -1,3 +1,4 @@
+import Analytics
 import Lifecycle
 import Storage
 
@@ -598,6 +599,56 @@ public enum ConfigSchema {
             ConfigKey(
               "enforce", .choice(["hard", "soft"]), default: .string("hard"),
               doc: "hard denies above the limit; soft allows and warns."),
+          ]),
+      ]),
+    .section(
+      "analytics", doc: "Funnels, retention and metrics: the saved reports the console's Funnels pane shows.",
+      [
+        ConfigKey(
+          "tz", .string, default: .string("UTC"), doc: "The IANA zone of retention's calendar buckets."),
+        ConfigKey(
+          "week_start", .choice(["sunday", "monday"]), default: .string("sunday"),
+          doc: "The first day of a retention week (PostHog's default is Sunday)."),
+        ConfigKey(
+          "activation_days", .integer(1...90), default: .integer(7),
+          doc: "Activation: onboarding completed within this many days of sign-up."),
+        .list(
+          "funnels",
+          doc:
+            "Saved funnels, in the order the pane offers them. Without any, the seed's: trial to paid, and onboarding.",
+          example: """
+            [[analytics.funnels]]
+            name = "trial to paid"
+            steps = ["signup", "bank.connected", "reconciliation.completed", "plan.upgraded"]
+            window = "30d"
+            breakdown = "source"
+            """,
+          [
+            ConfigKey("name", .string, default: nil, doc: "What the pane calls it."),
+            ConfigKey("steps", .stringList, default: nil, doc: "Event names, in order (at least two)."),
+            ConfigKey("window", .duration, default: nil, doc: "The conversion window (14d)."),
+            ConfigKey(
+              "mode", .choice(FunnelMode.allCases.map(\.rawValue)), default: nil, doc: "ordered, strict or any."),
+            ConfigKey("breakdown", .string, default: nil, doc: "The property `b` breaks it down by."),
+            ConfigKey("exclude", .stringList, default: nil, doc: "EVENT:i:j exclusions."),
+          ]),
+        .list(
+          "retention",
+          doc: "Saved retention reports. Without any, the seed's: weekly reconciliations after sign-up.",
+          example: """
+            [[analytics.retention]]
+            name = "weekly reconciliations"
+            start_event = "signup"
+            return_event = "reconciliation.completed"
+            period = "week"
+            """,
+          [
+            ConfigKey("name", .string, default: nil, doc: "What the pane calls it."),
+            ConfigKey("start_event", .string, default: nil, doc: "The event that puts an actor in a cohort."),
+            ConfigKey("return_event", .string, default: nil, doc: "The event that counts as coming back."),
+            ConfigKey(
+              "period", .choice(RetentionPeriod.allCases.map(\.rawValue)), default: nil, doc: "day, week or month."),
+            ConfigKey("recurring", .boolean, default: nil, doc: "Recurring cohorts rather than first-time."),
           ]),
       ]),
   ]

@@ -1,4 +1,5 @@
 import Alerting
+import Analytics
 import Delivery
 import Lifecycle
 import Resilience
@@ -39,6 +40,8 @@ public struct OpsDeckConfig: Sendable {
   public let lifecycle: LifecycleSettings
   /// `[lifecycle] tick_every`.
   public let tickEvery: Duration
+  /// `[analytics]`, the seed's saved reports when the file names none.
+  public let analytics: AnalyticsSettings
 
   public struct DatabaseSettings: Sendable {
     public var path: String?
@@ -202,8 +205,38 @@ public struct OpsDeckConfig: Sendable {
     let lifecycleTable = table.table("lifecycle")
     self.lifecycle = Self.lifecycle(lifecycleTable, plans: table.namedTables("plans"))
     self.tickEvery = lifecycleTable.duration("tick_every") ?? .seconds(60)
+    self.analytics = Self.analytics(table.table("analytics"))
     self.smtp = SMTPSettings(
       url: mail.url, username: mail.username, password: mail.password, from: mail.from, mail: mail)
+  }
+
+  static func analytics(_ table: ConfigTable) -> AnalyticsSettings {
+    var settings = AnalyticsSettings()
+    settings.timeZone = table.string("tz") ?? "UTC"
+    settings.weekStartsMonday = table.string("week_start") == "monday"
+    settings.activationDays = table.integer("activation_days") ?? 7
+    let funnels = table.tableList("funnels").map { entry -> SavedFunnel in
+      var query = FunnelQuery(steps: entry.list("steps") ?? [])
+      query.window = entry.duration("window") ?? query.window
+      query.mode = FunnelMode(rawValue: entry.string("mode") ?? "ordered") ?? .ordered
+      query.breakdown = entry.string("breakdown")
+      query.exclusions = (entry.list("exclude") ?? []).compactMap { try? FunnelExclusion(parsing: $0) }
+      return SavedFunnel(name: entry.string("name") ?? query.steps.joined(separator: " → "), query: query)
+    }
+    if !funnels.isEmpty { settings.funnels = funnels }
+    let retention = table.tableList("retention").map { entry -> SavedRetention in
+      var query = RetentionQuery(
+        startEvent: entry.string("start_event") ?? "", returnEvent: entry.string("return_event") ?? "")
+      query.period = RetentionPeriod(rawValue: entry.string("period") ?? "week") ?? .week
+      query.recurring = entry.boolean("recurring") ?? false
+      return SavedRetention(name: entry.string("name") ?? "\(query.startEvent) → \(query.returnEvent)", query: query)
+    }
+    if !retention.isEmpty { settings.retention = retention }
+    for index in settings.retention.indices {
+      settings.retention[index].query.timeZone = settings.timeZone
+      settings.retention[index].query.weekStartsMonday = settings.weekStartsMonday
+    }
+    return settings
   }
 
   static func lifecycle(_ table: ConfigTable, plans: [NamedTable]) -> LifecycleSettings {
