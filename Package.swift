@@ -83,7 +83,8 @@ let package = Package(
     .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "Scheduler", "Storage", grdb]),
     .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "Storage", grdb]),
     .testTarget(
-      name: "ConsoleTests", dependencies: ["Console", "Lifecycle", "Resilience", "Scheduler", "Storage", grdb],
+      name: "ConsoleTests",
+      dependencies: ["Analytics", "Console", "Lifecycle", "Resilience", "Scheduler", "Storage", grdb],
       exclude: ["Snapshots"]),
     .testTarget(name: "OpsDeckTests", dependencies: ["OpsDeck", "Storage"]),
     .testTarget(name: "EndToEndTests", dependencies: ["opsdeck", "Storage", grdb]),

@@ -49,7 +49,7 @@ extension Runtime {
       data: ConsoleDataSource(
         jobs: jobs,
         breakers: Dictionary((config.dependencies + extraDependencies).map { ($0.name, $0.breaker) }) { _, last in last
-        }, lifecycle: lifecycle),
+        }, lifecycle: lifecycle, analytics: config.analytics),
       changeWatch: watch,
       perform: { action in
         action.perform(on: jobs, readOnly: viewer, lifecycle: lifecycle, sendPreview: sendPreview)

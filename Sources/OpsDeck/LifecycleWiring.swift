@@ -1,4 +1,5 @@
 import Analytics
+import Console
 import Foundation
 import Lifecycle
 import Scheduler
@@ -33,11 +34,7 @@ extension Runtime {
   public func metrics() throws -> MetricsReport {
     let store = try openStore(.view)
     let lifecycle = Lifecycle(jobs: JobStore(store: store, clock: clock), settings: config.lifecycle)
-    let facts = try lifecycle.summaries().map {
-      AccountFacts(
-        id: $0.id, signedUpAt: $0.createdAt, trial: $0.trial, convertedAt: $0.convertedAt, churnedAt: $0.churnedAt,
-        monthlyPrice: $0.monthlyPrice, onboardedAt: $0.onboardedAt, firstReconciliationAt: $0.firstReconciliationAt)
-    }
+    let facts = try GrowthData.facts(lifecycle)
     return try Metrics.compute(
       facts: facts, log: EventLog(store: store), now: clock.now(), activationDays: config.analytics.activationDays)
   }

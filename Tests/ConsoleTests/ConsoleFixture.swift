@@ -1,4 +1,5 @@
 import Alerting
+import Analytics
 import Console
 import Foundation
 import GRDB
@@ -21,7 +22,7 @@ final class ConsoleFixture {
     store = try Store.open(path: directory.appendingPathComponent("ops.db").path, create: true)
     try store.migrate(
       StorageSchema.migrations + SchedulerSchema.migrations + ResilienceSchema.migrations
-        + AlertingSchema.migrations + LifecycleSchema.migrations, now: clock.now(),
+        + AlertingSchema.migrations + LifecycleSchema.migrations + AnalyticsSchema.migrations, now: clock.now(),
       version: "test")
     jobs = JobStore(store: store, clock: clock, actor: "oncall")
     var settings = LifecycleSettings()
@@ -32,6 +33,30 @@ final class ConsoleFixture {
   }
 
   let lifecycle: Lifecycle
+
+  /// Product events for the Funnels pane: six accounts through the seed's
+  /// "trial to paid" steps, from two sources, over the last three weeks.
+  func populateEvents() throws {
+    let log = EventLog(store: store)
+    let now = clock.now()
+    let journeys: [(String, String, [String])] = [
+      ("acme", "ads", ["signup", "bank.connected", "reconciliation.completed", "plan.upgraded"]),
+      ("globex", "ads", ["signup", "bank.connected", "reconciliation.completed"]),
+      ("initech", "organic", ["signup", "bank.connected"]),
+      ("hooli", "organic", ["signup"]),
+      ("umbrella", "organic", ["signup", "bank.connected"]),
+      ("northwind", "ads", ["signup"]),
+    ]
+    for (index, (account, source, steps)) in journeys.enumerated() {
+      var at = now.addingTimeInterval(-Double(20 - index) * 86_400)
+      for step in steps {
+        try log.track(
+          TrackedEvent(
+            name: step, accountID: account, at: at, properties: step == "signup" ? ["source": source] : [:]))
+        at = at.addingTimeInterval(Double(index + 1) * 3_600)
+      }
+    }
+  }
 
   /// Five trials signed up over the last 29 days (one at its last hours,
   /// one expired, one converted) with onboarding and usage.

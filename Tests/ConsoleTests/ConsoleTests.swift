@@ -8,11 +8,13 @@ import Testing
 struct ConsoleSnapshotTests {
   func frame(
     _ keys: String = "", width: Int = 80, height: Int = 24, unicode: Bool = true, readOnly: Bool = false,
-    schedules: Bool = false, breakers: Bool = false, alerts: Bool = false, trials: Bool = false
+    schedules: Bool = false, breakers: Bool = false, alerts: Bool = false, trials: Bool = false,
+    events: Bool = false
   ) throws -> String {
     let fixture = try ConsoleFixture()
     try fixture.populate()
     if trials { try fixture.populateTrials() }
+    if events { try fixture.populateEvents() }
     if schedules { try fixture.populateSchedules() }
     if breakers { try fixture.populateBreakers() }
     if alerts { try fixture.populateAlerts() }
@@ -53,6 +55,12 @@ struct ConsoleSnapshotTests {
   @Test func trialsAt80x24() throws { try assertSnapshot(try frame("6", trials: true), named: "trials-80x24") }
   @Test func anAccountsTimeline() throws {
     try assertSnapshot(try frame("6j\r", width: 120, height: 40, trials: true), named: "trials-account")
+  }
+  @Test func funnelsAt80x24() throws {
+    try assertSnapshot(try frame("7b", trials: true, events: true), named: "funnels-80x24")
+  }
+  @Test func funnelsAt120x40() throws {
+    try assertSnapshot(try frame("7", width: 120, height: 40, trials: true, events: true), named: "funnels-120x40")
   }
   @Test func tooSmall() throws { try assertSnapshot(try frame(width: 60, height: 20), named: "too-small") }
   @Test func asciiMode() throws { try assertSnapshot(try frame("2]]]]", unicode: false), named: "jobs-ascii") }
@@ -529,6 +537,35 @@ struct ConsoleBehaviourTests {
     viewer.settle()
     #expect(viewer.state.overlay == nil)
     #expect(!viewer.state.bindings.contains { $0.action == .extendTrial || $0.action == .suppress })
+  }
+
+  /// From a funnel step to the accounts that dropped off there, and on to
+  /// one's timeline; `]` and `w` change what is computed.
+  @Test func aStepDrillsIntoItsDropOffsAndAnAccount() throws {
+    let fixture = try ConsoleFixture()
+    try fixture.populate()
+    try fixture.populateTrials()
+    try fixture.populateEvents()
+    let (app, terminal) = fixture.app(width: 120, height: 40)
+    terminal.type("7")
+    app.settle()
+    let growth = try #require(app.state.snapshot?.growth)
+    #expect(growth.name == "trial to paid" && growth.steps.map(\.count) == [6, 4, 2, 1])
+    terminal.type("j\r")
+    app.settle()
+    #expect(app.state.overlay == .dropped(step: 2, selected: 0))
+    #expect(try #require(terminal.lastFrame).text.contains("hooli"))
+    terminal.type("j\r")
+    app.settle()
+    #expect(app.state.overlay == .account("northwind"))
+    #expect(app.state.accountDetail?.account.id == "northwind")
+    terminal.send(.key(.escape))
+    terminal.type("]")
+    app.settle()
+    #expect(app.state.snapshot?.growth?.name == "onboarding")
+    terminal.type("w")
+    app.settle()
+    #expect(app.state.snapshot?.growth?.query.window == .seconds(30 * 86_400))
   }
 
   @Test func theReadmeCarriesTheKeyTables() throws {

@@ -13,6 +13,7 @@ public enum PaneID: Int, CaseIterable, Sendable {
   case breakers = 4
   case alerts = 5
   case trials = 6
+  case funnels = 7
 
   public var title: String {
     switch self {
@@ -22,6 +23,7 @@ public enum PaneID: Int, CaseIterable, Sendable {
     case .breakers: return "Breakers"
     case .alerts: return "Alerts"
     case .trials: return "Trials"
+    case .funnels: return "Funnels"
     }
   }
 }
@@ -129,6 +131,8 @@ public struct ConsoleState: Sendable {
     case account(String)
     /// `e` in Trials: days and a reason.
     case extendTrial(ExtendTrialForm)
+    /// Enter on a funnel step: the actors who dropped off there, one selected.
+    case dropped(step: Int, selected: Int)
   }
 
   public var width: Int
@@ -160,6 +164,10 @@ public struct ConsoleState: Sendable {
   public var alertStatus: String? = nil
   public var alertDetail: AlertDetail? = nil
   public var lastAck: (ids: [Int64], at: Date)? = nil
+  /// The Funnels pane: which saved funnel and retention report, the window
+  /// and range the keys chose, breakdown on or off, the selected step.
+  public var growth = GrowthRequest()
+  public var selectedStep = 0
   /// The Trials pane's selection, by account id, and the open account.
   public var selectedAccount: String? = nil
   public var accountDetail: AccountDetail? = nil
@@ -310,7 +318,9 @@ public struct ConsoleState: Sendable {
 
   /// What the database should be asked for now.
   public var request: ConsoleRequest {
-    ConsoleRequest(queue: selectedQueue, state: stateTab, anchor: currentPosition?.anchor ?? .first)
+    ConsoleRequest(
+      queue: selectedQueue, state: stateTab, anchor: currentPosition?.anchor ?? .first,
+      growth: pane == .funnels ? growth : nil)
   }
 
   public var bindings: [KeyBinding] {
@@ -321,6 +331,7 @@ public struct ConsoleState: Sendable {
     case .breakers: return Keymap.global + Keymap.breakers(readOnly: user.readOnly)
     case .alerts: return Keymap.global + Keymap.alerts(readOnly: user.readOnly)
     case .trials: return Keymap.global + Keymap.trials(readOnly: user.readOnly)
+    case .funnels: return Keymap.global + Keymap.funnels
     }
   }
 
@@ -438,6 +449,21 @@ public struct ConsoleState: Sendable {
         default: break
         }
         return []
+      case .dropped(let step, let selected):
+        let actors = snapshot?.growth?.dropped[safe: step - 1] ?? []
+        switch key {
+        case .character("j"), .down:
+          self.overlay = .dropped(step: step, selected: min(selected + 1, max(0, actors.count - 1)))
+        case .character("k"), .up: self.overlay = .dropped(step: step, selected: max(0, selected - 1))
+        case .enter:
+          guard selected < actors.count else { return [] }
+          self.overlay = .account(actors[selected])
+          accountDetail = nil
+          return [.loadAccount(actors[selected])]
+        case .escape, .character("q"): self.overlay = nil
+        default: break
+        }
+        return []
       case .help, .job, .breaker, .alert, .account:
         if key == .escape || key == .character("q") || key == .character("?") || key == .enter { self.overlay = nil }
         return []
@@ -506,7 +532,13 @@ public struct ConsoleState: Sendable {
     case .nextState: stepState(1)
     case .previousState: stepState(-1)
     case .open:
-      if pane == .trials {
+      if pane == .funnels {
+        guard let growth = snapshot?.growth, selectedStep >= 1, selectedStep < growth.steps.count else {
+          message = "Enter on step 2 or later lists who dropped off there"
+          return []
+        }
+        overlay = .dropped(step: selectedStep + 1, selected: 0)
+      } else if pane == .trials {
         guard let account = selectedAccount else { return [] }
         overlay = .account(account)
         accountDetail = nil
@@ -627,6 +659,32 @@ public struct ConsoleState: Sendable {
           overlay = .confirm(.breaker(name: breaker.name, command: command))
         }
       }
+    case .nextFunnel, .previousFunnel:
+      let count = max(1, snapshot?.growth?.funnelNames.count ?? 1)
+      growth.funnel = (growth.funnel + (action == .nextFunnel ? 1 : count - 1)) % count
+      growth.window = nil
+      selectedStep = 0
+    case .cycleWindow:
+      let windows: [Duration] = [
+        .seconds(86_400), .seconds(7 * 86_400), .seconds(14 * 86_400), .seconds(30 * 86_400), .seconds(90 * 86_400),
+      ]
+      let current = growth.window ?? snapshot?.growth?.query.window ?? .seconds(14 * 86_400)
+      growth.window = windows.first { $0 > current } ?? windows[0]
+      message = "window \(growth.window?.compactText ?? "")"
+    case .cycleRange:
+      let ranges: [Int?] = [nil, 7, 30, 90]
+      let index = ranges.firstIndex(of: growth.days) ?? 0
+      growth.days = ranges[(index + 1) % ranges.count]
+      message = growth.days.map { "events of the last \($0) days" } ?? "every event"
+    case .toggleBreakdown:
+      guard snapshot?.growth?.savedBreakdown != nil else {
+        message = "this funnel has no breakdown property (breakdown = \"…\" in [[analytics.funnels]])"
+        return []
+      }
+      growth.breakdown.toggle()
+      message = growth.breakdown ? "breakdown by \(snapshot?.growth?.savedBreakdown ?? "")" : "breakdown off"
+    case .nextRetention:
+      growth.retention = (growth.retention + 1) % max(1, snapshot?.growth?.retentionNames.count ?? 1)
     case .extendTrial:
       if let id = selectedAccount {
         if snapshot?.trials.contains(where: { $0.account.id == id }) == true {
@@ -657,11 +715,8 @@ public struct ConsoleState: Sendable {
   private mutating func click(x: Int, y: Int) -> [Effect] {
     let before = request
     if y == 1 {
-      var left = 1
-      for candidate in PaneID.allCases {
-        let width = DisplayWidth.of(" \(candidate.rawValue) \(candidate.title) ") + 1
-        if x >= left && x < left + width { pane = candidate }
-        left += width
+      for tab in Frame.tabLayout(width: width) where x >= tab.x && x <= tab.x + DisplayWidth.of(tab.label) {
+        pane = tab.pane
       }
     } else if let snapshot, y >= 2 && y < height - 2 {
       switch pane {
@@ -672,6 +727,9 @@ public struct ConsoleState: Sendable {
         if let id = AlertsPane.alert(atRow: y, self) { selectedAlert = id }
       case .trials:
         if let id = TrialsPane.account(atRow: y, self) { selectedAccount = id }
+      case .funnels:
+        let row = y - FunnelsPane.firstStepRow
+        if row >= 0 && row < (snapshot.growth?.steps.count ?? 0) { selectedStep = row }
       case .breakers:
         let row = y - BreakersPane.firstRow
         if row >= 0 && row < snapshot.breakers.count { selectedBreaker = snapshot.breakers[row].name }
@@ -755,6 +813,12 @@ public struct ConsoleState: Sendable {
       selectedAlert = ids[clamp(index.addingReportingOverflow(step).partialValue, ids.count)]
       return
     }
+    if pane == .funnels {
+      let count = snapshot?.growth?.steps.count ?? 0
+      guard count > 0 else { return }
+      selectedStep = clamp(selectedStep.addingReportingOverflow(step).partialValue, count)
+      return
+    }
     if pane == .trials {
       let ids = visibleTrialIDs
       guard !ids.isEmpty else { return }
@@ -832,4 +896,8 @@ public struct ConsoleState: Sendable {
       pendingPick = PendingPick(fromEnd: false, index: 0, endPosition: nil)
     }
   }
+}
+
+extension Array {
+  subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

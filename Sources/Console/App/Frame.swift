@@ -30,6 +30,7 @@ public enum Frame {
     case .breakers: BreakersPane.render(&buffer, state, area: body, now: now, theme: theme)
     case .alerts: AlertsPane.render(&buffer, state, area: body, now: now, theme: theme)
     case .trials: TrialsPane.render(&buffer, state, area: body, now: now, theme: theme)
+    case .funnels: FunnelsPane.render(&buffer, state, area: body, now: now, theme: theme)
     }
     if let line = state.commandLine {
       buffer.put(":" + line.text + "_", x: 1, y: state.height - 2, style: theme.footerKey, limit: state.width - 2)
@@ -54,6 +55,8 @@ public enum Frame {
     case .alert(let id): AlertOverlay.render(&buffer, state, id: id, now: now, theme: theme)
     case .ackNote(let ids, let note): AckNoteOverlay.render(&buffer, ids: ids, note: note, theme: theme)
     case .account(let id): AccountOverlay.render(&buffer, state, id: id, now: now, theme: theme)
+    case .dropped(let step, let selected):
+      DroppedOverlay.render(&buffer, state, step: step, selected: selected, theme: theme)
     case .extendTrial(let form):
       FormOverlay.render(&buffer, form, title: "Extend the trial of \(form.account)", submit: "extends", theme: theme)
     case nil: break
@@ -81,11 +84,21 @@ public enum Frame {
     }
   }
 
-  static func tabs(_ buffer: inout ScreenBuffer, _ state: ConsoleState, theme: Theme) {
+  /// Each tab's label and column: padded when the row has room, tight
+  /// (as on an 80-column terminal) when it has not.
+  static func tabLayout(width: Int) -> [(pane: PaneID, label: String, x: Int)] {
+    let roomy = PaneID.allCases.reduce(1) { $0 + DisplayWidth.of(" \($1.rawValue) \($1.title) ") + 1 } <= width
     var x = 1
-    for pane in PaneID.allCases {
-      let label = " \(pane.rawValue) \(pane.title) "
-      x += buffer.put(label, x: x, y: 1, style: pane == state.pane ? theme.activeTab : theme.tab) + 1
+    return PaneID.allCases.map { pane in
+      let label = roomy ? " \(pane.rawValue) \(pane.title) " : "\(pane.rawValue) \(pane.title)"
+      defer { x += DisplayWidth.of(label) + (roomy ? 1 : 2) }
+      return (pane, label, x)
+    }
+  }
+
+  static func tabs(_ buffer: inout ScreenBuffer, _ state: ConsoleState, theme: Theme) {
+    for tab in tabLayout(width: state.width) {
+      buffer.put(tab.label, x: tab.x, y: 1, style: tab.pane == state.pane ? theme.activeTab : theme.tab)
     }
   }
 

@@ -9,6 +9,7 @@ public enum Action: Hashable, Sendable {
   case breaker(BreakerCommand)
   case markAlert, acknowledgeAlerts, undoAck, resolveAlerts, cycleSeverity, cycleStatus, silenceAlert
   case extendTrial, suppress, sendPreview
+  case nextFunnel, previousFunnel, cycleWindow, cycleRange, toggleBreakdown, nextRetention
   case filter, command
 }
 
@@ -46,6 +47,7 @@ public enum Keymap {
     KeyBinding(.character("4"), .pane(4), "Breakers"),
     KeyBinding(.character("5"), .pane(5), "Alerts"),
     KeyBinding(.character("6"), .pane(6), "Trials"),
+    KeyBinding(.character("7"), .pane(7), "Funnels"),
     KeyBinding(.control("r"), .refresh, "reload now"),
     KeyBinding(.character("Z"), .togglePause, "pause live updates"),
     KeyBinding(.character(":"), .command, "command line (Tab completes)"),
@@ -130,6 +132,20 @@ public enum Keymap {
     return navigation + [KeyBinding(.enter, .open, "timeline", footer: true)] + (readOnly ? [] : acting)
   }
 
+  public static let funnels: [KeyBinding] = [
+    KeyBinding(.character("j"), .down, "next step"),
+    KeyBinding(.down, .down, "next step"),
+    KeyBinding(.character("k"), .up, "previous step"),
+    KeyBinding(.up, .up, "previous step"),
+    KeyBinding(.character("]"), .nextFunnel, "next saved funnel", footer: true),
+    KeyBinding(.character("["), .previousFunnel, "previous saved funnel"),
+    KeyBinding(.character("w"), .cycleWindow, "conversion window (1d, 7d, 14d, 30d, 90d)", footer: true),
+    KeyBinding(.character("d"), .cycleRange, "date range (all, 7, 30, 90 days)"),
+    KeyBinding(.character("b"), .toggleBreakdown, "breakdown by the funnel's property", footer: true),
+    KeyBinding(.character("t"), .nextRetention, "next saved retention report"),
+    KeyBinding(.enter, .open, "who dropped off at this step", footer: true),
+  ]
+
   public static let overview: [KeyBinding] =
     navigation + [
       KeyBinding(.enter, .open, "open in its pane", footer: true)
@@ -153,7 +169,7 @@ extension Keymap {
     return [
       table("Everywhere", global), table("Overview", overview), table("Jobs", jobs(readOnly: false)),
       table("Schedules", schedules(readOnly: false)), table("Breakers", breakers(readOnly: false)),
-      table("Alerts", alerts(readOnly: false)), table("Trials", trials(readOnly: false)),
+      table("Alerts", alerts(readOnly: false)), table("Trials", trials(readOnly: false)), table("Funnels", funnels),
     ].joined(separator: "\n\n") + "\n"
   }
 }

@@ -1,4 +1,5 @@
 import Alerting
+import Analytics
 import Foundation
 import Lifecycle
 import Resilience
@@ -12,16 +13,20 @@ public struct ConsoleRequest: Sendable, Equatable {
   public var state: JobState
   public var anchor: JobPageAnchor
   public var limit: Int
+  /// The Funnels pane's reports (nil on other panes: they cost a read of the events).
+  public var growth: GrowthRequest?
 
   public static let pageSize = 200
 
   public init(
-    queue: String? = nil, state: JobState = .waiting, anchor: JobPageAnchor = .first, limit: Int = Self.pageSize
+    queue: String? = nil, state: JobState = .waiting, anchor: JobPageAnchor = .first, limit: Int = Self.pageSize,
+    growth: GrowthRequest? = nil
   ) {
     self.queue = queue
     self.state = state
     self.anchor = anchor
     self.limit = limit
+    self.growth = growth
   }
 }
 
@@ -50,6 +55,8 @@ public struct ConsoleSnapshot: Sendable, Equatable {
   public var trials: [TrialRow] = []
   public var trialUsage: [String: UsageLine] = [:]
   public var converted: [Account] = []
+  /// The Funnels pane's reports, when it asked.
+  public var growth: GrowthView? = nil
 
   public init(
     loadedAt: Date, request: ConsoleRequest, queues: [QueueStatus], throughput: [String: [Int]],
@@ -102,11 +109,17 @@ public struct ConsoleDataSource: Sendable {
   public let breakerSettings: [String: BreakerSettings]
   /// Accounts and trials (nil: the Trials pane stays empty).
   public let lifecycle: Lifecycle?
+  /// The saved reports of the Funnels pane.
+  public let analytics: AnalyticsSettings
 
-  public init(jobs: JobStore, breakers: [String: BreakerSettings] = [:], lifecycle: Lifecycle? = nil) {
+  public init(
+    jobs: JobStore, breakers: [String: BreakerSettings] = [:], lifecycle: Lifecycle? = nil,
+    analytics: AnalyticsSettings = AnalyticsSettings()
+  ) {
     self.jobs = jobs
     self.breakerSettings = breakers
     self.lifecycle = lifecycle
+    self.analytics = analytics
   }
 
   /// Enter on a trial: the account, its onboarding, usage and timeline.
@@ -175,6 +188,10 @@ public struct ConsoleDataSource: Sendable {
       snapshot.trials = try lifecycle.trials(limit: 5_000)
       snapshot.trialUsage = try lifecycle.trialUsage()
       snapshot.converted = try lifecycle.recentConversions()
+    }
+    if let growth = request.growth {
+      snapshot.growth = GrowthData.load(
+        growth, settings: analytics, log: EventLog(store: jobs.store), lifecycle: lifecycle, now: now)
     }
     return snapshot
   }

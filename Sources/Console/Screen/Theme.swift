@@ -14,6 +14,21 @@ public struct Theme: Sendable {
 
   private func pick(_ basic: Style, _ rich: Style) -> Style { palette ? rich : basic }
 
+  /// A retention cell's shade for `percent` (0–100): deeper with more
+  /// coming back; five steps of green on 256 colours, three on 16.
+  public func shade(_ percent: Double) -> Style {
+    if palette {
+      let greens: [UInt8] = [236, 22, 28, 34, 40]
+      let step = min(4, Int(percent / 20))
+      return Style(foreground: .palette(step >= 3 ? 16 : 255), background: .palette(greens[step]))
+    }
+    switch percent {
+    case ..<10: return Style(dim: true)
+    case ..<40: return Style(foreground: .black, background: .green)
+    default: return Style(foreground: .black, background: .green, bold: true)
+    }
+  }
+
   public var header: Style {
     pick(Style(foreground: .black, background: .cyan), Style(foreground: .palette(255), background: .palette(24)))
   }
