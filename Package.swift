@@ -71,7 +71,7 @@ let package = Package(
     .executableTarget(
       name: "opsdeck-bench",
       dependencies: [
-        "OpsDeck", "Console", "Alerting", "Scheduler", "Resilience", "Storage", grdb, logging,
+        "OpsDeck", "Analytics", "Console", "Alerting", "Lifecycle", "Scheduler", "Resilience", "Storage", grdb, logging,
         .product(name: "GRDBSQLite", package: "GRDB.swift"),
       ]),
 

@@ -8,7 +8,8 @@ public enum AnalyticsSchema {
       // Events, PostHog's shape: a name, the account (and maybe user) it
       // belongs to, a time (epoch milliseconds) and properties. Names and
       // actors are interned, so a funnel reads and compares small integers;
-      // `event_id` dedups a repeated import or a retried call.
+      // `event_id` dedups a repeated import or a retried call. The
+      // (name_id, ts, account, user) index covers a funnel's scan.
       // `analytics_sources` remembers how far each engine's own events
       // (Lifecycle's timeline, sent e-mails) have been copied in.
       try db.execute(
@@ -33,7 +34,7 @@ public enum AnalyticsSchema {
             event_id TEXT
           );
           CREATE UNIQUE INDEX analytics_events_event_id ON analytics_events(event_id) WHERE event_id IS NOT NULL;
-          CREATE INDEX analytics_events_name_ts ON analytics_events(name_id, ts);
+          CREATE INDEX analytics_events_name_ts ON analytics_events(name_id, ts, account, user);
           CREATE INDEX analytics_events_account_ts ON analytics_events(account, ts);
           CREATE TABLE analytics_sources (
             name TEXT PRIMARY KEY NOT NULL,

@@ -82,7 +82,11 @@ extension EventLog {
       exclusions: query.exclusions.map { (Int32(names.firstIndex(of: $0.event)!), $0.from, $0.to) })
     var values: [String] = []
     var valueIndex: [String: Int32] = [:]
-    var byActor: [Int64: [FunnelEvent]] = [:]
+    // Every relevant event as flat columns: actor id, name index, time, value.
+    var actors: [Int64] = []
+    var nameIndexes: [Int32] = []
+    var times: [Int64] = []
+    var valueIndexes: [Int32] = []
     var keys: [Int64: String] = [:]
     try store.pool.read { db in
       var ids: [Int64: Int32] = [:]
@@ -100,41 +104,74 @@ extension EventLog {
         guard !ids.isEmpty else { return }
         conditions.append("name_id IN (\(ids.keys.map(String.init).joined(separator: ",")))")
       }
-      let property =
-        query.breakdown.map { _ in ", json_extract(properties, '$.\"' || replace(?, '\"', '') || '\"')" } ?? ""
-      var arguments: [any DatabaseValueConvertible] = []
-      if let breakdown = query.breakdown { arguments.append(breakdown) }
-      arguments += [query.from?.epochMilliseconds ?? Int64.min, query.to?.epochMilliseconds ?? Int64.max]
-      let cursor = try Row.fetchCursor(
-        db,
-        sql:
-          "SELECT \(actor), name_id, ts\(property) FROM analytics_events WHERE \(conditions.joined(separator: " AND "))",
-        arguments: StatementArguments(arguments))
-      while let row = try cursor.next() {
-        let who: Int64 = row[0]
-        var value: Int32 = -1
-        if query.breakdown != nil, let text = row[3] as String? ?? (row[3] as Int64?).map(String.init) {
-          if let known = valueIndex[text] {
-            value = known
-          } else {
-            value = Int32(values.count)
-            valueIndex[text] = value
-            values.append(text)
+      let range: [any DatabaseValueConvertible] = [
+        query.from?.epochMilliseconds ?? Int64.min, query.to?.epochMilliseconds ?? Int64.max,
+      ]
+      let nameOf = { (id: Int64) -> Int32 in ids[id] ?? -1 }
+      if let breakdown = query.breakdown {
+        let cursor = try Row.fetchCursor(
+          db,
+          sql: """
+            SELECT \(actor), name_id, ts, json_extract(properties, '$."' || replace(?, '"', '') || '"')
+            FROM analytics_events WHERE \(conditions.joined(separator: " AND "))
+            """,
+          arguments: StatementArguments([breakdown] + range))
+        while let row = try cursor.next() {
+          var value: Int32 = -1
+          if let text = row[3] as String? ?? (row[3] as Int64?).map(String.init) {
+            if let known = valueIndex[text] {
+              value = known
+            } else {
+              value = Int32(values.count)
+              valueIndex[text] = value
+              values.append(text)
+            }
           }
+          actors.append(row[0])
+          nameIndexes.append(nameOf(row[1]))
+          times.append(row[2])
+          valueIndexes.append(value)
         }
-        byActor[who, default: []].append(FunnelEvent(name: ids[row[1]] ?? -1, ts: row[2], value: value))
+      } else {
+        // Millions of rows: integers straight from SQLite, off the covering index.
+        try RawStatement.scanIntegers(
+          db,
+          sql: "SELECT \(actor), name_id, ts FROM analytics_events WHERE \(conditions.joined(separator: " AND "))",
+          arguments: StatementArguments(range), columns: 3
+        ) { row in
+          actors.append(row[0])
+          nameIndexes.append(nameOf(row[1]))
+          times.append(row[2])
+        }
       }
-      for row in try Row.fetchAll(
-        db, sql: "SELECT id, key FROM analytics_actors WHERE kind = ?", arguments: [actor])
-      where byActor[row[0]] != nil {
+      for row in try Row.fetchAll(db, sql: "SELECT id, key FROM analytics_actors WHERE kind = ?", arguments: [actor]) {
         keys[row[0]] = row[1]
       }
     }
+    // Group by actor with a counting sort over the actor ids (small, dense).
+    let maxActor = Int(actors.max() ?? 0)
+    var starts = [Int](repeating: 0, count: maxActor + 2)
+    for actor in actors { starts[Int(actor) + 1] += 1 }
+    for index in 1..<starts.count { starts[index] += starts[index - 1] }
+    var order = [Int](repeating: 0, count: actors.count)
+    var next = starts
+    for (index, actor) in actors.enumerated() {
+      order[next[Int(actor)]] = index
+      next[Int(actor)] += 1
+    }
     var outcomes: [String: FunnelOutcome] = [:]
-    for (actor, var events) in byActor {
+    var events: [FunnelEvent] = []
+    for actor in 0...maxActor where starts[actor + 1] > starts[actor] {
+      events.removeAll(keepingCapacity: true)
+      for position in starts[actor]..<starts[actor + 1] {
+        let index = order[position]
+        events.append(
+          FunnelEvent(
+            name: nameIndexes[index], ts: times[index], value: valueIndexes.isEmpty ? -1 : valueIndexes[index]))
+      }
       rules.sort(&events)
       let outcome = rules.outcome(events)
-      if outcome.level > 0 { outcomes[keys[actor] ?? String(actor)] = outcome }
+      if outcome.level > 0 { outcomes[keys[Int64(actor)] ?? String(actor)] = outcome }
     }
     let counted = outcomes.values.filter { !$0.excluded }
     let steps = Self.steps(query.steps, counted)

@@ -83,9 +83,32 @@ public final class RawStatement: @unchecked Sendable {
     connection = nil
   }
 
-  private static func error(_ db: GRDB.Database, _ code: Int32) -> DatabaseError {
+  static func error(_ db: GRDB.Database, _ code: Int32) -> DatabaseError {
     let extended = sqlite3_extended_errcode(db.sqliteConnection)
     let message = sqlite3_errmsg(db.sqliteConnection).map { String(cString: $0) }
     return DatabaseError(resultCode: ResultCode(rawValue: extended == 0 ? code : extended), message: message)
+  }
+}
+
+extension RawStatement {
+  /// Runs `sql` on any connection (a reader's too) and hands each row's
+  /// first `columns` columns, as integers, to `body`: for scans of millions
+  /// of rows, where a row object per row would cost more than the scan.
+  public static func scanIntegers(
+    _ db: GRDB.Database, sql: String, arguments: StatementArguments = [], columns: Int32,
+    _ body: (UnsafeBufferPointer<Int64>) -> Void
+  ) throws {
+    let statement = try db.makeStatement(sql: sql)
+    try statement.setArguments(arguments)
+    let handle = statement.sqliteStatement
+    defer { sqlite3_reset(handle) }
+    var values = [Int64](repeating: 0, count: Int(columns))
+    var code = sqlite3_step(handle)
+    while code == SQLITE_ROW {
+      for column in 0..<columns { values[Int(column)] = sqlite3_column_int64(handle, column) }
+      values.withUnsafeBufferPointer(body)
+      code = sqlite3_step(handle)
+    }
+    guard code == SQLITE_DONE else { throw error(db, code) }
   }
 }
