@@ -8,8 +8,12 @@ public enum AnalyticsSchema {
       // Events, PostHog's shape: a name, the account (and maybe user) it
       // belongs to, a time (epoch milliseconds) and properties. Names and
       // actors are interned, so a funnel reads and compares small integers;
-      // `event_id` dedups a repeated import or a retried call. The
-      // (name_id, ts, account, user) index covers a funnel's scan.
+      // `event_id` dedups a repeated import or a retried call.
+      // `analytics_columns` holds the same events again as columns, per
+      // name, in blocks of up to 65,536: times (Int64), accounts and users
+      // (Int32 actor ids, 0 for none), little-endian. Funnels read those
+      // blobs instead of a row per event; the rows after the `columns`
+      // source's position (not folded in yet) are read as rows.
       // `analytics_sources` remembers how far each engine's own events
       // (Lifecycle's timeline, sent e-mails) have been copied in.
       try db.execute(
@@ -34,8 +38,17 @@ public enum AnalyticsSchema {
             event_id TEXT
           );
           CREATE UNIQUE INDEX analytics_events_event_id ON analytics_events(event_id) WHERE event_id IS NOT NULL;
-          CREATE INDEX analytics_events_name_ts ON analytics_events(name_id, ts, account, user);
+          CREATE INDEX analytics_events_name_ts ON analytics_events(name_id, ts);
           CREATE INDEX analytics_events_account_ts ON analytics_events(account, ts);
+          CREATE TABLE analytics_columns (
+            name_id INTEGER NOT NULL,
+            block INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            ts BLOB NOT NULL,
+            accounts BLOB NOT NULL,
+            users BLOB NOT NULL,
+            PRIMARY KEY (name_id, block)
+          ) WITHOUT ROWID;
           CREATE TABLE analytics_sources (
             name TEXT PRIMARY KEY NOT NULL,
             position INTEGER NOT NULL

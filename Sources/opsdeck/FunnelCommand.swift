@@ -63,12 +63,13 @@ struct FunnelCommand: ParsableCommand {
     if !exclusions.isEmpty { query.exclusions = try exclusions.map(FunnelExclusion.init(parsing:)) }
     // A saved funnel's breakdown is what the pane's `b` shows; here, only when asked.
     query.breakdown = breakdown
-    let result = try runtime.eventLog(.view).funnel(query)
+    let log = try runtime.eventLog(.view)
+    let result = try log.funnel(query)
     if let step = droppedAt {
       guard (2...query.steps.count).contains(step) else {
         throw ValidationError("invalid --dropped-at \(step): expected 2 to \(query.steps.count)")
       }
-      let actors = result.dropped(at: step)
+      let actors = try log.dropped(result, at: step)
       if json { return try Output.json(JSONValue.array(actors.map(JSONValue.string))) }
       for actor in actors { Output.line(TerminalText.sanitize(actor)) }
       return

@@ -40,7 +40,7 @@ struct FunnelQueryTests {
     #expect(result.steps[1].meanSeconds == 15 && result.steps[1].medianSeconds == 15)
     #expect(result.steps[2].medianSeconds == 30)
     #expect(result.steps.map(\.dropped) == [0, 1, 1])
-    #expect(result.dropped(at: 2) == ["initech"] && result.dropped(at: 3) == ["globex"])
+    #expect(try log.dropped(result, at: 2) == ["initech"] && log.dropped(result, at: 3) == ["globex"])
     // The date range filters every event: cut before acme's last step.
     query.to = base.addingTimeInterval(30)
     #expect(try log.funnel(query).steps.map(\.count) == [3, 2, 0])
@@ -51,6 +51,40 @@ struct FunnelQueryTests {
     #expect(split.map(\.value) == ["growth", "trial", ""])
     #expect(split.first { $0.value == "growth" }?.steps.map(\.count) == [1, 1, 0])
     #expect(split.first { $0.value == "trial" }?.steps.map(\.count) == [1, 1, 1])
+  }
+
+  /// Folding events into columns changes no figure: blocks, then rows.
+  @Test func compactingChangesNothing() throws {
+    var random = SystemRandomNumberGenerator()
+    let names = ["signup", "bank", "recon", "other"]
+    func add(_ count: Int) throws {
+      for _ in 0..<count {
+        try track(
+          "a\(Int.random(in: 0..<60, using: &random))", names.randomElement(using: &random)!,
+          Double.random(in: 0...100_000, using: &random),
+          user: Bool.random(using: &random) ? "u\(Int.random(in: 0..<30, using: &random))" : nil)
+      }
+    }
+    try add(400)
+    for mode in FunnelMode.allCases {
+      for byUser in [false, true] {
+        var query = FunnelQuery(steps: ["signup", "bank", "recon"])
+        query.window = .seconds(20_000)
+        query.mode = mode
+        query.byUser = byUser
+        query.from = base.addingTimeInterval(1_000)
+        let before = try log.funnel(query)
+        #expect(try log.compact() == (mode == .ordered && !byUser ? 400 : 0))
+        let after = try log.funnel(query)
+        #expect(before.steps == after.steps && before.outcomes == after.outcomes, "\(mode) \(byUser)")
+      }
+    }
+    // New rows after a fold, then another fold that tops up the blocks.
+    try add(300)
+    let query = FunnelQuery(steps: ["signup", "bank", "recon"])
+    let mixed = try log.funnel(query)
+    #expect(try log.compact() == 300)
+    #expect(try log.funnel(query).outcomes == mixed.outcomes)
   }
 
   @Test func usersAndBadQueries() throws {

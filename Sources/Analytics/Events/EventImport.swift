@@ -113,6 +113,8 @@ public struct EventImport {
         try pending.withUnsafeBufferPointer { try handleLine($0) }
       }
       progress?(bytesRead, report.lines)
+      // Fold the new events into the columns funnels read, in the same transaction.
+      _ = try log.compact(db)
     }
     return report
   }

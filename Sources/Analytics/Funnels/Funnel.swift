@@ -113,78 +113,116 @@ public struct FunnelRules: Sendable {
 
   /// One actor's outcome from its events, sorted by ``sort(_:)``.
   public func outcome(_ events: [FunnelEvent]) -> FunnelOutcome {
-    mode == .any ? anyOrder(events) : ordered(events)
+    var scratch = Scratch()
+    return outcome(events, scratch: &scratch)
   }
 
-  struct Entry {
-    var chain: Int
-    var start: Int64
-    var times: [Int64]
-    var value: Int32
+  /// Buffers one actor after another reuses: a funnel over millions of
+  /// events would otherwise allocate per chain.
+  public struct Scratch {
+    /// Per level: the chain there (−1: none) and its start.
+    var enteredChain: [Int] = []
+    var enteredStart: [Int64] = []
+    /// Per chain: its level, when it reached it, disqualified, breakdown value.
+    var level: [Int] = []
+    var reached: [Int] = []
+    var excluded: [Bool] = []
+    var value: [Int32] = []
+    /// Per chain, `steps` slots: the time of each step it reached.
+    var times: [Int64] = []
+
+    public init() {}
   }
 
-  struct Chain {
-    var level: Int
-    /// When it reached `level`, in the order chains reached levels.
-    var reached: Int
-    var times: [Int64]
-    var excluded: Bool
-    var value: Int32
+  public func outcome(_ events: [FunnelEvent], scratch: inout Scratch) -> FunnelOutcome {
+    mode == .any ? anyOrder(events) : ordered(events, scratch: &scratch)
   }
 
   func ordered(_ events: [FunnelEvent]) -> FunnelOutcome {
+    var scratch = Scratch()
+    return ordered(events, scratch: &scratch)
+  }
+
+  /// The array model of PostHog's aggregate_funnel: per level, the chain
+  /// that last got there; a chain only ever advances from its own level.
+  func ordered(_ events: [FunnelEvent], scratch: inout Scratch) -> FunnelOutcome {
     let count = steps.count
-    var entered = [Entry?](repeating: nil, count: count + 1)
-    var chains: [Chain] = []
+    scratch.enteredChain.removeAll(keepingCapacity: true)
+    scratch.enteredChain.append(contentsOf: repeatElement(-1, count: count + 1))
+    scratch.enteredStart.removeAll(keepingCapacity: true)
+    scratch.enteredStart.append(contentsOf: repeatElement(0, count: count + 1))
+    scratch.level.removeAll(keepingCapacity: true)
+    scratch.reached.removeAll(keepingCapacity: true)
+    scratch.excluded.removeAll(keepingCapacity: true)
+    scratch.value.removeAll(keepingCapacity: true)
+    scratch.times.removeAll(keepingCapacity: true)
     var sequence = 0
     for event in events {
       let own = event.name >= 0 ? stepsOf[Int(event.name)] : []
       let exclusions = event.name >= 0 ? exclusionsOf[Int(event.name)] : []
       if mode == .strict && own.isEmpty && exclusions.isEmpty {
         // Anything that is not a step breaks every chain.
-        for level in 1...count { entered[level] = nil }
+        for level in 1...count { scratch.enteredChain[level] = -1 }
         continue
       }
       for step in own {
         if step == 1 {
           // Every step-1 event starts a chain; the latest replaces the last.
-          chains.append(Chain(level: 1, reached: sequence, times: [event.ts], excluded: false, value: event.value))
+          let chain = scratch.level.count
+          scratch.level.append(1)
+          scratch.reached.append(sequence)
+          scratch.excluded.append(false)
+          scratch.value.append(event.value)
+          scratch.times.append(event.ts)
+          scratch.times.append(contentsOf: repeatElement(0, count: count - 1))
           sequence += 1
-          entered[1] = Entry(chain: chains.count - 1, start: event.ts, times: [event.ts], value: event.value)
-        } else if let previous = entered[step - 1], event.ts - previous.start <= window,
-          entered[step]?.chain != previous.chain
-        {
-          var entry = previous
-          entry.times.append(event.ts)
-          if entry.value < 0 { entry.value = event.value }
-          entered[step] = entry
-          if step > chains[entry.chain].level {
-            chains[entry.chain].level = step
-            chains[entry.chain].reached = sequence
-            chains[entry.chain].times = entry.times
-            chains[entry.chain].value = entry.value
+          scratch.enteredChain[1] = chain
+          scratch.enteredStart[1] = event.ts
+        } else {
+          let chain = scratch.enteredChain[step - 1]
+          guard chain >= 0, event.ts - scratch.enteredStart[step - 1] <= window,
+            scratch.enteredChain[step] != chain
+          else { continue }
+          scratch.enteredChain[step] = chain
+          scratch.enteredStart[step] = scratch.enteredStart[step - 1]
+          if step > scratch.level[chain] {
+            scratch.level[chain] = step
+            scratch.reached[chain] = sequence
+            scratch.times[chain * count + step - 1] = event.ts
+            if scratch.value[chain] < 0 { scratch.value[chain] = event.value }
             sequence += 1
           }
         }
       }
       for exclusion in exclusions {
         for level in exclusion.from..<exclusion.to {
-          guard let entry = entered[level], event.ts - entry.start <= window,
-            entered[exclusion.to]?.chain != entry.chain
+          let chain = scratch.enteredChain[level]
+          guard chain >= 0, event.ts - scratch.enteredStart[level] <= window,
+            scratch.enteredChain[exclusion.to] != chain
           else { continue }
-          chains[entry.chain].excluded = true
+          scratch.excluded[chain] = true
         }
       }
       if mode == .strict {
-        for level in 1...count where !own.contains(level) { entered[level] = nil }
+        for level in 1...count where !own.contains(level) { scratch.enteredChain[level] = -1 }
       }
     }
-    guard let best = chains.map(\.level).max() else { return FunnelOutcome(level: 0, times: []) }
-    let candidates = chains.filter { $0.level == best }.sorted { $0.reached < $1.reached }
-    guard let chosen = candidates.first(where: { !$0.excluded }) else {
-      return FunnelOutcome(level: best, times: [], excluded: true, value: candidates.first?.value ?? -1)
+    guard let best = scratch.level.max() else { return FunnelOutcome(level: 0, times: []) }
+    // The chains at the best level, in the order they got there: the first clean one counts.
+    var chosen = -1
+    var firstAny = -1
+    for chain in scratch.level.indices where scratch.level[chain] == best {
+      if firstAny < 0 || scratch.reached[chain] < scratch.reached[firstAny] { firstAny = chain }
+      if !scratch.excluded[chain] && (chosen < 0 || scratch.reached[chain] < scratch.reached[chosen]) {
+        chosen = chain
+      }
     }
-    return FunnelOutcome(level: best, times: Self.gaps(chosen.times), value: chosen.value)
+    guard chosen >= 0 else {
+      return FunnelOutcome(level: best, times: [], excluded: true, value: scratch.value[firstAny])
+    }
+    let base = chosen * count
+    let gaps = best < 2 ? [] : (1..<best).map { scratch.times[base + $0] - scratch.times[base + $0 - 1] }
+    return FunnelOutcome(level: best, times: gaps, value: scratch.value[chosen])
   }
 
   static func gaps(_ times: [Int64]) -> [Int64] {

@@ -59,14 +59,15 @@ public struct FunnelStepResult: Sendable, Equatable {
 public struct FunnelResult: Sendable {
   public var steps: [FunnelStepResult]
   public var breakdown: [(value: String, steps: [FunnelStepResult])]
-  /// Actor key (account or user id) → outcome, for drill-down.
-  public var outcomes: [String: FunnelOutcome]
+  /// Actor (its interned id) → outcome, for drill-down; names come from
+  /// ``EventLog/keys(_:)`` only for the actors shown.
+  public var outcomes: [Int64: FunnelOutcome]
   /// Actors dropped because an exclusion disqualified their best chain.
   public var excluded: Int
 
-  /// The actors who reached step `step - 1` and not `step`, sorted.
-  public func dropped(at step: Int) -> [String] {
-    outcomes.filter { !$0.value.excluded && $0.value.level == step - 1 }.map(\.key).sorted()
+  /// The ids of the actors who reached step `step - 1` and not `step`.
+  public func droppedIDs(at step: Int) -> [Int64] {
+    outcomes.filter { !$0.value.excluded && $0.value.level == step - 1 }.map(\.key)
   }
 }
 
@@ -87,7 +88,6 @@ extension EventLog {
     var nameIndexes: [Int32] = []
     var times: [Int64] = []
     var valueIndexes: [Int32] = []
-    var keys: [Int64: String] = [:]
     try store.pool.read { db in
       var ids: [Int64: Int32] = [:]
       for (index, name) in names.enumerated() {
@@ -133,19 +133,23 @@ extension EventLog {
           valueIndexes.append(value)
         }
       } else {
-        // Millions of rows: integers straight from SQLite, off the covering index.
-        try RawStatement.scanIntegers(
-          db,
-          sql: "SELECT \(actor), name_id, ts FROM analytics_events WHERE \(conditions.joined(separator: " AND "))",
-          arguments: StatementArguments(range), columns: 3
-        ) { row in
-          actors.append(row[0])
-          nameIndexes.append(nameOf(row[1]))
-          times.append(row[2])
+        // Millions of events: the folded columns, then the rows since.
+        let from = query.from?.epochMilliseconds ?? Int64.min
+        let to = query.to?.epochMilliseconds ?? Int64.max
+        let columns = try columns(db, names: query.mode == .strict ? nil : ids)
+        actors.reserveCapacity(columns.count)
+        nameIndexes.reserveCapacity(columns.count)
+        times.reserveCapacity(columns.count)
+        for index in 0..<columns.count {
+          let ts = columns.ts[index]
+          guard ts >= from && ts <= to else { continue }
+          let who = query.byUser ? columns.users[index] : columns.accounts[index]
+          guard who > 0 else { continue }
+          actors.append(Int64(who))
+          // In strict mode the names are raw ids: map them to the query's.
+          nameIndexes.append(query.mode == .strict ? ids[Int64(columns.names[index])] ?? -1 : columns.names[index])
+          times.append(ts)
         }
-      }
-      for row in try Row.fetchAll(db, sql: "SELECT id, key FROM analytics_actors WHERE kind = ?", arguments: [actor]) {
-        keys[row[0]] = row[1]
       }
     }
     // Group by actor with a counting sort over the actor ids (small, dense).
@@ -159,8 +163,9 @@ extension EventLog {
       order[next[Int(actor)]] = index
       next[Int(actor)] += 1
     }
-    var outcomes: [String: FunnelOutcome] = [:]
+    var outcomes: [Int64: FunnelOutcome] = [:]
     var events: [FunnelEvent] = []
+    var scratch = FunnelRules.Scratch()
     for actor in 0...maxActor where starts[actor + 1] > starts[actor] {
       events.removeAll(keepingCapacity: true)
       for position in starts[actor]..<starts[actor + 1] {
@@ -170,8 +175,8 @@ extension EventLog {
             name: nameIndexes[index], ts: times[index], value: valueIndexes.isEmpty ? -1 : valueIndexes[index]))
       }
       rules.sort(&events)
-      let outcome = rules.outcome(events)
-      if outcome.level > 0 { outcomes[keys[Int64(actor)] ?? String(actor)] = outcome }
+      let outcome = rules.outcome(events, scratch: &scratch)
+      if outcome.level > 0 { outcomes[Int64(actor)] = outcome }
     }
     let counted = outcomes.values.filter { !$0.excluded }
     let steps = Self.steps(query.steps, counted)
@@ -193,6 +198,30 @@ extension EventLog {
     }
     return FunnelResult(
       steps: steps, breakdown: breakdown, outcomes: outcomes, excluded: outcomes.count - counted.count)
+  }
+
+  /// The names of interned actors, in the order given.
+  public func keys(_ ids: [Int64]) throws -> [String] {
+    guard !ids.isEmpty else { return [] }
+    return try store.pool.read { db in
+      var names: [Int64: String] = [:]
+      var start = 0
+      while start < ids.count {
+        let chunk = ids[start..<min(ids.count, start + 500)]
+        for row in try Row.fetchAll(
+          db, sql: "SELECT id, key FROM analytics_actors WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))"
+        ) {
+          names[row[0]] = row[1]
+        }
+        start += 500
+      }
+      return ids.map { names[$0] ?? "#\($0)" }
+    }
+  }
+
+  /// The actors who reached step `step - 1` and not `step`, by name, sorted.
+  public func dropped(_ result: FunnelResult, at step: Int, limit: Int = .max) throws -> [String] {
+    Array(try keys(result.droppedIDs(at: step)).sorted().prefix(limit))
   }
 
   static func steps(_ names: [String], _ outcomes: [FunnelOutcome]) -> [FunnelStepResult] {

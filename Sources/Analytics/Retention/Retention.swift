@@ -149,28 +149,28 @@ extension EventLog {
       }
       let startID = try id(query.startEvent)
       let returnID = try id(query.returnEvent)
-      let actor = query.byUser ? "user" : "account"
-      let ids = [startID, returnID].compactMap { $0 }
+      var ids: [Int64: Int32] = [:]
+      if let returnID { ids[returnID] = 1 }
+      if let startID { ids[startID] = 0 }
       guard !ids.isEmpty else { return }
-      let cursor = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT \(actor), name_id, ts FROM analytics_events
-          WHERE name_id IN (\(ids.map(String.init).joined(separator: ","))) AND \(actor) IS NOT NULL
-            AND ts <= ?
-          """, arguments: [query.to?.epochMilliseconds ?? Int64.max])
-      while let row = try cursor.next() {
-        let who: Int64 = row[0]
-        let name: Int64 = row[1]
-        let ts: Int64 = row[2]
+      // The folded columns, then the rows since: as a funnel reads them.
+      let columns = try columns(db, names: ids)
+      let to = query.to?.epochMilliseconds ?? Int64.max
+      let from = query.from?.epochMilliseconds ?? Int64.min
+      for index in 0..<columns.count {
+        let ts = columns.ts[index]
+        guard ts <= to else { continue }
+        let who = Int64(query.byUser ? columns.users[index] : columns.accounts[index])
+        guard who > 0 else { continue }
         let bucket = buckets.bucket(ts)
-        if name == startID {
+        let isStart = startID != nil && columns.names[index] == 0
+        let isReturn = returnID != nil && (returnID == startID || columns.names[index] == 1)
+        if isStart {
           // First-time cohorts look at the first start ever, even before --from.
           if ts < firstStart[who] ?? Int64.max { firstStart[who] = ts }
-          if let from = query.from, ts < from.epochMilliseconds { continue }
-          starts[who, default: []].insert(bucket)
+          if ts >= from { starts[who, default: []].insert(bucket) }
         }
-        if name == returnID { returns[who, default: []].insert(bucket) }
+        if isReturn { returns[who, default: []].insert(bucket) }
       }
     }
     let fromBucket = query.from.map { buckets.bucket($0.epochMilliseconds) }

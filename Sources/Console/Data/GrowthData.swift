@@ -73,7 +73,7 @@ public enum GrowthData {
       let result = try log.funnel(query)
       view.steps = result.steps
       view.breakdown = result.breakdown.map { GrowthView.Group(value: $0.value, steps: $0.steps) }
-      view.dropped = [[]] + (2...max(2, query.steps.count)).map { Array(result.dropped(at: $0).prefix(500)) }
+      view.dropped = try [[]] + (2...max(2, query.steps.count)).map { try log.dropped(result, at: $0, limit: 500) }
       var retention = report.query
       retention.to = now
       retention.periods = 8

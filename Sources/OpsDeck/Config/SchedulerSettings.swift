@@ -100,8 +100,10 @@ extension Runtime {
       Watchers.jobName: BlockingHandler { _ in try watchers.run() },
       Lifecycle.tickJob: BlockingHandler { _ in
         let report = try lifecycle.tick()
-        let copied = try EngineEvents.sync(lifecycle: lifecycle, log: EventLog(store: jobs.store))
-        return report.description + ", \(copied) engine events"
+        let log = EventLog(store: jobs.store)
+        let copied = try EngineEvents.sync(lifecycle: lifecycle, log: log)
+        let folded = try log.compact()
+        return report.description + ", \(copied) engine events, \(folded) events folded into columns"
       },
       Lifecycle.sendJob: BlockingHandler { context in try lifecycle.deliver(context, mailer: mailer) },
       AlertNotifier.jobName: BlockingHandler { context in try notifier.deliver(context) },
