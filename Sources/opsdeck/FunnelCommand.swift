@@ -106,16 +106,7 @@ struct FunnelCommand: ParsableCommand {
       })
   }
 
-  /// `3d 4h`, `5h 12m`, `4m 10s`, `12s`.
-  static func span(_ seconds: Double) -> String {
-    let whole = Int(seconds.rounded())
-    switch whole {
-    case 86_400...: return "\(whole / 86_400)d \(whole % 86_400 / 3_600)h"
-    case 3_600...: return "\(whole / 3_600)h \(whole % 3_600 / 60)m"
-    case 60...: return "\(whole / 60)m \(whole % 60)s"
-    default: return "\(whole)s"
-    }
-  }
+  static func span(_ seconds: Double) -> String { Duration.roughText(seconds: seconds) }
 
   static func print(_ steps: [FunnelStepResult]) {
     let peak = max(1, steps.first?.count ?? 1)

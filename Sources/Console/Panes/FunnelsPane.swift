@@ -11,16 +11,7 @@ enum FunnelsPane {
   /// The screen row of the first step.
   static let firstStepRow = 6
 
-  static func span(_ seconds: Double?) -> String {
-    guard let seconds else { return "" }
-    let whole = Int(seconds.rounded())
-    switch whole {
-    case 86_400...: return "\(whole / 86_400)d \(whole % 86_400 / 3_600)h"
-    case 3_600...: return "\(whole / 3_600)h \(whole % 3_600 / 60)m"
-    case 60...: return "\(whole / 60)m \(whole % 60)s"
-    default: return "\(whole)s"
-    }
-  }
+  static func span(_ seconds: Double?) -> String { seconds.map(Duration.roughText(seconds:)) ?? "" }
 
   static func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
 

@@ -215,35 +215,35 @@ public final class Lifecycle: Sendable {
   /// The customer left: no more sequences or occasional e-mails, and the
   /// churn counts in the metrics. Pending e-mails are skipped.
   public func churn(_ id: String, reason: String) throws {
-    let now = nowMS
-    try store.writeTransaction { db in
-      let account = try account(db, id)
-      guard account.churnedAt == nil else { throw LifecycleInputError("account '\(id)' churned already") }
-      try db.execute(
-        sql: "UPDATE accounts SET churned_at = ?, next_email_step = NULL, next_email_at = NULL WHERE id = ?",
-        arguments: [now, id])
-      try db.execute(
-        sql:
-          "UPDATE email_outbox SET status = 'skipped', last_error = 'churned' WHERE account_id = ? AND status = 'pending'",
-        arguments: [id])
-      try Self.event(db, id, now, "churned", actor, reason)
-    }
+    try stopEmail(id, column: "churned_at", kind: "churned", reason: reason, again: "churned already")
   }
 
   /// No more lifecycle e-mail to this account: pending ones are skipped.
   public func suppress(_ id: String, reason: String) throws {
+    try stopEmail(id, column: "suppressed_at", kind: "suppressed", reason: reason, again: nil)
+  }
+
+  /// Sets `column` (churned_at or suppressed_at), takes the account out of
+  /// its sequence and skips its pending e-mails, with a timeline row; a
+  /// second time is an error naming `again`, or nothing when it is nil.
+  func stopEmail(_ id: String, column: String, kind: String, reason: String, again: String?) throws {
     let now = nowMS
     try store.writeTransaction { db in
-      let account = try account(db, id)
-      guard account.suppressedAt == nil else { return }
+      _ = try account(db, id)
+      let already =
+        try Bool.fetchOne(
+          db, sql: "SELECT \(column) IS NOT NULL FROM accounts WHERE id = ?", arguments: [id]) ?? false
+      if already {
+        if let again { throw LifecycleInputError("account '\(id)' \(again)") }
+        return
+      }
       try db.execute(
-        sql: "UPDATE accounts SET suppressed_at = ?, next_email_step = NULL, next_email_at = NULL WHERE id = ?",
+        sql: "UPDATE accounts SET \(column) = ?, next_email_step = NULL, next_email_at = NULL WHERE id = ?",
         arguments: [now, id])
       try db.execute(
-        sql:
-          "UPDATE email_outbox SET status = 'skipped', last_error = 'suppressed' WHERE account_id = ? AND status = 'pending'",
-        arguments: [id])
-      try Self.event(db, id, now, "suppressed", actor, reason)
+        sql: "UPDATE email_outbox SET status = 'skipped', last_error = ? WHERE account_id = ? AND status = 'pending'",
+        arguments: [kind, id])
+      try Self.event(db, id, now, kind, actor, reason)
     }
   }
 

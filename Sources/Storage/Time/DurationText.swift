@@ -79,3 +79,17 @@ extension Duration {
     return text
   }
 }
+
+extension Duration {
+  /// Two units at most, for people reading a report: `3d 4h`, `5h 12m`,
+  /// `4m 10s`, `12s`.
+  public static func roughText(seconds: Double) -> String {
+    let whole = Int(seconds.rounded())
+    switch whole {
+    case 86_400...: return "\(whole / 86_400)d \(whole % 86_400 / 3_600)h"
+    case 3_600...: return "\(whole / 3_600)h \(whole % 3_600 / 60)m"
+    case 60...: return "\(whole / 60)m \(whole % 60)s"
+    default: return "\(whole)s"
+    }
+  }
+}
