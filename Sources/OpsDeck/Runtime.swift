@@ -58,7 +58,7 @@ public final class Runtime: Sendable {
   /// Resolves the options and loads the configuration. With
   /// `configMayBeMissing`, an explicitly named file that does not exist yet
   /// is fine (`init` is about to write it).
-  public init(_ options: RuntimeOptions, configMayBeMissing: Bool = false) throws {
+  public init(_ options: RuntimeOptions, configMayBeMissing: Bool = false, checkTemplates: Bool = false) throws {
     let environment = options.environment
     let nowText = options.now ?? environment["OPSDECK_NOW"].flatMap { $0.isEmpty ? nil : $0 }
     if let nowText {
@@ -74,7 +74,8 @@ public final class Runtime: Sendable {
     let explicitConfig = options.configPath ?? environment["OPSDECK_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
     configPath = explicitConfig ?? Self.defaultConfigFile
     configPathIsExplicit = explicitConfig != nil
-    let loader = ConfigLoader(environment: environment)
+    var loader = ConfigLoader(environment: environment)
+    loader.checkTemplates = checkTemplates
     let exists = FileManager.default.fileExists(atPath: configPath)
     if exists || (explicitConfig != nil && !configMayBeMissing) {
       config = try loader.load(file: configPath)

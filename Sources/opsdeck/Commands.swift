@@ -143,7 +143,7 @@ struct ConfigCommand: ParsableCommand {
     @Flag(help: "Print the effective configuration as JSON.") var json = false
 
     func run() throws {
-      let runtime = try global.runtime()
+      let runtime = try global.runtime(checkTemplates: true)
       if json {
         Output.line(try ConfigRendering.json(runtime.config))
       } else {

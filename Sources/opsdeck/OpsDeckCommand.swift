@@ -25,8 +25,10 @@ struct GlobalOptions: ParsableArguments {
     RuntimeOptions(databasePath: databasePath, configPath: configPath, now: now)
   }
 
-  func runtime(configMayBeMissing: Bool = false) throws -> Runtime {
-    try Runtime(runtimeOptions, configMayBeMissing: configMayBeMissing)
+  /// `checkTemplates`: also render-check the lifecycle templates (`config
+  /// check` and `run`; other commands skip reading every template file).
+  func runtime(configMayBeMissing: Bool = false, checkTemplates: Bool = false) throws -> Runtime {
+    try Runtime(runtimeOptions, configMayBeMissing: configMayBeMissing, checkTemplates: checkTemplates)
   }
 }
 

@@ -25,7 +25,7 @@ struct Run: ParsableCommand {
   @OptionGroup var flags: WorkerFlags
 
   func run() throws {
-    let runtime = try global.runtime()
+    let runtime = try global.runtime(checkTemplates: true)
     LogOutput.configure(level: flags.logLevel ?? runtime.logLevel, format: flags.logFormat)
     let logger = LogOutput.logger("opsdeck.run")
     let jobs = try runtime.jobStore(.write)
@@ -49,7 +49,7 @@ struct Run: ParsableCommand {
       SIGINT: { worker.stop(grace: stops.next() == 1 ? grace : .zero) },
       SIGHUP: {
         do {
-          let reloaded = try Runtime(options)
+          let reloaded = try Runtime(options, checkTemplates: true)
           try reloaded.applySchedulerConfig(to: jobs)
           let workerOptions = reloaded.workerOptions()
           worker.reconfigure(

@@ -14,7 +14,7 @@ enum ConfigChecks {
     var message: String
   }
 
-  static func problems(in table: ConfigTable) -> [Problem] {
+  static func problems(in table: ConfigTable, templates: Bool = true) -> [Problem] {
     var problems: [Problem] = []
     var seen = Set<String>()
     for (index, entry) in table.tableList("schedules").enumerated() {
@@ -155,7 +155,7 @@ enum ConfigChecks {
         problems.append(Problem(path: ["queues", queue.name], message: "rate_max and rate_per go together"))
       }
     }
-    problems += lifecycleProblems(table)
+    problems += lifecycleProblems(table, templates: templates)
     problems += analyticsProblems(table.table("analytics"))
     return problems
   }
@@ -163,7 +163,7 @@ enum ConfigChecks {
   /// Sequences that name what exists (onboarding steps, plans) and
   /// templates that render: a variable nothing provides is an error here,
   /// not a blank in a customer's inbox.
-  static func lifecycleProblems(_ table: ConfigTable) -> [Problem] {
+  static func lifecycleProblems(_ table: ConfigTable, templates checkTemplates: Bool) -> [Problem] {
     var problems: [Problem] = []
     let lifecycle = table.table("lifecycle")
     let settings = OpsDeckConfig.lifecycle(lifecycle, plans: table.namedTables("plans"))
@@ -208,6 +208,7 @@ enum ConfigChecks {
         }
       }
     }
+    guard checkTemplates else { return problems }
     let directory = settings.templatesDirectory
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {

@@ -7,6 +7,9 @@ import TOMLKit
 /// problem in file order is reported as one ``ConfigError``.
 public struct ConfigLoader {
   public let environment: [String: String]
+  /// Also check that the lifecycle templates exist and use only known
+  /// variables (reads every template file: `config check` and `run`).
+  public var checkTemplates = false
 
   public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
     self.environment = environment
@@ -51,7 +54,7 @@ public struct ConfigLoader {
     var validator = Validator(file: file, locator: locator, environment: environment)
     let table = validator.table(document, schema: ConfigSchema.root, path: [])
     if validator.errors.isEmpty {
-      for problem in ConfigChecks.problems(in: table) {
+      for problem in ConfigChecks.problems(in: table, templates: checkTemplates) {
         validator.fail(problem.path, problem.message)
       }
     }
