@@ -8,7 +8,10 @@ public enum AnalyticsSchema {
       // Events, PostHog's shape: a name, the account (and maybe user) it
       // belongs to, a time (epoch milliseconds) and properties. Names and
       // actors are interned, so a funnel reads and compares small integers;
-      // `event_id` dedups a repeated import or a retried call.
+      // `event_id` dedups a repeated import or a retried call. The one
+      // other index, by time, serves "active in this range"; funnels and
+      // retention read the column blocks below, so no index by name or
+      // account slows every insert.
       // `analytics_columns` holds the same events again as columns, per
       // name, in blocks of up to 65,536: times (Int64), accounts and users
       // (Int32 actor ids, 0 for none), little-endian. Funnels read those
@@ -38,8 +41,7 @@ public enum AnalyticsSchema {
             event_id TEXT
           );
           CREATE UNIQUE INDEX analytics_events_event_id ON analytics_events(event_id) WHERE event_id IS NOT NULL;
-          CREATE INDEX analytics_events_name_ts ON analytics_events(name_id, ts);
-          CREATE INDEX analytics_events_account_ts ON analytics_events(account, ts);
+          CREATE INDEX analytics_events_ts ON analytics_events(ts, account);
           CREATE TABLE analytics_columns (
             name_id INTEGER NOT NULL,
             block INTEGER NOT NULL,
