@@ -122,6 +122,21 @@ extension EventLog {
     return folded
   }
 
+  /// Appends `count` values stored in `data` (native byte order, as
+  /// ``blob(_:)`` wrote them); a short blob adds what it has.
+  static func append<T: FixedWidthInteger>(_ data: Data, count: Int, to array: inout [T]) {
+    let available = min(count, data.count / MemoryLayout<T>.stride)
+    guard available > 0 else { return }
+    let start = array.count
+    array.append(contentsOf: repeatElement(0, count: available))
+    array.withUnsafeMutableBytes { destination in
+      data.withUnsafeBytes { source in
+        (destination.baseAddress! + start * MemoryLayout<T>.stride).copyMemory(
+          from: source.baseAddress!, byteCount: available * MemoryLayout<T>.stride)
+      }
+    }
+  }
+
   /// Every event of the given names (nil: every name) as columns: the
   /// folded blocks, then the rows written since.
   func columns(_ db: GRDB.Database, names: [Int64: Int32]?) throws -> EventColumns {
@@ -130,16 +145,18 @@ extension EventLog {
     let position =
       try Int64.fetchOne(db, sql: "SELECT position FROM analytics_sources WHERE name = 'columns'") ?? 0
     let filter = names.map { "WHERE name_id IN (\($0.keys.map(String.init).joined(separator: ",")))" } ?? ""
+    // Sized once, then each block's bytes appended straight from the row.
+    let folded = try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM analytics_columns \(filter)") ?? 0
+    columns.reserve(folded)
     let blocks = try Row.fetchCursor(
       db, sql: "SELECT name_id, count, ts, accounts, users FROM analytics_columns \(filter)")
     while let row = try blocks.next() {
       let count: Int = row[1]
       let name = names?[row[0]] ?? Int32(truncatingIfNeeded: row[0] as Int64)
-      columns.reserve(count)
-      columns.ts += Self.array(row[2], as: Int64.self, count: count)
-      columns.accounts += Self.array(row[3], as: Int32.self, count: count)
-      columns.users += Self.array(row[4], as: Int32.self, count: count)
-      columns.names += repeatElement(name, count: count)
+      Self.append(row[2], count: count, to: &columns.ts)
+      Self.append(row[3], count: count, to: &columns.accounts)
+      Self.append(row[4], count: count, to: &columns.users)
+      columns.names.append(contentsOf: repeatElement(name, count: count))
     }
     let tail = names.map { "AND name_id IN (\($0.keys.map(String.init).joined(separator: ",")))" } ?? ""
     try RawStatement.scanIntegers(

@@ -84,6 +84,7 @@ extension EventLog {
     var values: [String] = []
     var valueIndex: [String: Int32] = [:]
     // Every relevant event as flat columns: actor id, name index, time, value.
+    var folded = EventColumns()
     var actors: [Int64] = []
     var nameIndexes: [Int32] = []
     var times: [Int64] = []
@@ -134,46 +135,53 @@ extension EventLog {
         }
       } else {
         // Millions of events: the folded columns, then the rows since.
-        let from = query.from?.epochMilliseconds ?? Int64.min
-        let to = query.to?.epochMilliseconds ?? Int64.max
-        let columns = try columns(db, names: query.mode == .strict ? nil : ids)
-        actors.reserveCapacity(columns.count)
-        nameIndexes.reserveCapacity(columns.count)
-        times.reserveCapacity(columns.count)
-        for index in 0..<columns.count {
-          let ts = columns.ts[index]
-          guard ts >= from && ts <= to else { continue }
-          let who = query.byUser ? columns.users[index] : columns.accounts[index]
-          guard who > 0 else { continue }
-          actors.append(Int64(who))
+        folded = try columns(db, names: query.mode == .strict ? nil : ids)
+        if query.mode == .strict {
           // In strict mode the names are raw ids: map them to the query's.
-          nameIndexes.append(query.mode == .strict ? ids[Int64(columns.names[index])] ?? -1 : columns.names[index])
-          times.append(ts)
+          for index in 0..<folded.count { folded.names[index] = ids[Int64(folded.names[index])] ?? -1 }
         }
       }
     }
-    // Group by actor with a counting sort over the actor ids (small, dense).
-    let maxActor = Int(actors.max() ?? 0)
+    let from = query.from?.epochMilliseconds ?? Int64.min
+    let to = query.to?.epochMilliseconds ?? Int64.max
+    let fromColumns = query.breakdown == nil
+    let total = fromColumns ? folded.count : actors.count
+    /// The event at `index` of whichever source was read, and its actor (0: skip it).
+    func actor(_ index: Int) -> Int {
+      if !fromColumns { return Int(actors[index]) }
+      let ts = folded.ts[index]
+      guard ts >= from && ts <= to else { return 0 }
+      return Int(query.byUser ? folded.users[index] : folded.accounts[index])
+    }
+    func event(_ index: Int) -> FunnelEvent {
+      fromColumns
+        ? FunnelEvent(name: folded.names[index], ts: folded.ts[index])
+        : FunnelEvent(name: nameIndexes[index], ts: times[index], value: valueIndexes[index])
+    }
+    // Group by actor with a counting sort over the actor ids (small,
+    // dense): each actor's events end up side by side in `grouped`.
+    var maxActor = 0
+    for index in 0..<total { maxActor = max(maxActor, actor(index)) }
     var starts = [Int](repeating: 0, count: maxActor + 2)
-    for actor in actors { starts[Int(actor) + 1] += 1 }
+    for index in 0..<total {
+      let who = actor(index)
+      if who > 0 { starts[who + 1] += 1 }
+    }
     for index in 1..<starts.count { starts[index] += starts[index - 1] }
-    var order = [Int](repeating: 0, count: actors.count)
+    var grouped = [FunnelEvent](repeating: FunnelEvent(name: -1, ts: 0), count: starts[maxActor + 1])
     var next = starts
-    for (index, actor) in actors.enumerated() {
-      order[next[Int(actor)]] = index
-      next[Int(actor)] += 1
+    for index in 0..<total {
+      let who = actor(index)
+      guard who > 0 else { continue }
+      grouped[next[who]] = event(index)
+      next[who] += 1
     }
     var outcomes: [Int64: FunnelOutcome] = [:]
     var events: [FunnelEvent] = []
     var scratch = FunnelRules.Scratch()
     for actor in 0...maxActor where starts[actor + 1] > starts[actor] {
       events.removeAll(keepingCapacity: true)
-      for position in starts[actor]..<starts[actor + 1] {
-        let index = order[position]
-        events.append(
-          FunnelEvent(
-            name: nameIndexes[index], ts: times[index], value: valueIndexes.isEmpty ? -1 : valueIndexes[index]))
-      }
+      events.append(contentsOf: grouped[starts[actor]..<starts[actor + 1]])
       rules.sort(&events)
       let outcome = rules.outcome(events, scratch: &scratch)
       if outcome.level > 0 { outcomes[Int64(actor)] = outcome }
