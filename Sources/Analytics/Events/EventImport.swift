@@ -302,13 +302,7 @@ struct ByteReader {
     } else if utf8.count != 20 {
       return nil
     }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yoe = y - era * 400
-    let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-    let days = era * 146_097 + doe - 719_468
+    let days = Int(Timestamp.days(fromCivil: year, month, day))
     return Int64(((days * 24 + hour) * 60 + minute) * 60 + second) * 1000 + Int64(millis)
   }
 
