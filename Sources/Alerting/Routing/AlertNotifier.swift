@@ -250,7 +250,7 @@ public struct AlertNotifier: Sendable {
     let id = number.int64Value
     let store = alerts.store
     guard
-      let loaded = try store.pool.read({ db -> (Row, [(Int64, String)])? in
+      let loaded = try store.pool.read({ db -> (Row, [(Int64, String)], [Alert])? in
         guard
           let row = try Row.fetchOne(
             db,
@@ -262,19 +262,28 @@ public struct AlertNotifier: Sendable {
         let members = try Row.fetchAll(
           db, sql: "SELECT alert_id, status FROM alert_notification_alerts WHERE notification_id = ?", arguments: [id]
         ).map { ($0[0] as Int64, $0[1] as String) }
-        return (row, members)
+        // The message's alerts in one read, not one per member.
+        let alerts = try Row.fetchAll(
+          db,
+          sql: """
+            SELECT \(AlertStore.columns) FROM alerts
+            WHERE id IN (SELECT alert_id FROM alert_notification_alerts WHERE notification_id = ?)
+            """, arguments: [id]
+        ).map(AlertStore.alert)
+        return (row, members, alerts)
       })
     else { return "notification \(id) is gone" }
-    let (row, members) = loaded
+    let (row, members, stored) = loaded
     let name: String = row[0]
     let event: String = row[1]
     if (row[2] as String) == "sent" { return "already sent" }
     guard let receiver = receivers[name] else { throw HandlerFailure("no receiver named '\(name)'") }
-    var carried: [Alert] = []
-    for (alertID, status) in members {
-      var alert = try alerts.alert(alertID)
-      alert.status = AlertStatus(rawValue: status) ?? alert.status
-      carried.append(alert)
+    // Each alert as the message announces it (its status then).
+    let notified = Dictionary(members, uniquingKeysWith: { first, _ in first })
+    let carried = stored.map { alert -> Alert in
+      var alert = alert
+      alert.status = notified[alert.id].flatMap(AlertStatus.init(rawValue:)) ?? alert.status
+      return alert
     }
     let groupKey = (row[4] as String?) ?? (row[3] as String)
     let message = AlertMessage(

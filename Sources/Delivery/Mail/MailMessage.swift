@@ -35,6 +35,14 @@ public struct MailMessage: Sendable, Equatable {
     return mailbox.trimmingCharacters(in: .whitespaces)
   }
 
+  /// One local part, one `@`, one domain, and nothing that could end an
+  /// SMTP command or a header (spaces, controls, angle brackets).
+  public static func isAddress(_ address: String) -> Bool {
+    let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+    return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
+      && address.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F && $0 != "<" && $0 != ">" }
+  }
+
   /// A new `Message-ID` on the sender's domain.
   public static func newMessageID(from: String) -> String {
     let address = address(of: from)

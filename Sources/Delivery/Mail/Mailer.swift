@@ -57,11 +57,7 @@ public struct Mailer: Sendable {
     if message.from.isEmpty { message.from = settings.from }
     // Addresses go into SMTP commands: nothing that could end a command.
     for mailbox in [message.from] + message.to {
-      let address = MailMessage.address(of: mailbox)
-      let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-      guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-        address.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "<" && $0 != ">" })
-      else {
+      guard MailMessage.isAddress(MailMessage.address(of: mailbox)) else {
         throw MailFailure(
           "mail: invalid address '\(TerminalText.sanitize(mailbox))': expected ana@example.com", permanent: true)
       }

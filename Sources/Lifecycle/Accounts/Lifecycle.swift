@@ -1,9 +1,9 @@
+import Delivery
 import Foundation
 import GRDB
 import Mustache
 import Scheduler
 import Storage
-import Synchronization
 
 /// Accounts, trials, onboarding, e-mail sequences and usage, on the shared
 /// database. Every change writes its timeline row in the same transaction.
@@ -38,7 +38,7 @@ public final class Lifecycle: Sendable {
     self.timelineIndex = index
     var subjects: [String: Set<String>] = [:]
     let all =
-      timeline.map(\.step.subject) + [settings.usageEmail, settings.nudgeEmail, settings.reengageEmail].map(\.subject)
+      timeline.map(\.step.subject) + settings.occasions.values.map(\.subject)
     var compiled: [String: MustacheTemplate] = [:]
     for subject in all {
       subjects[subject] = Templates.variableNames(in: subject)
@@ -47,10 +47,6 @@ public final class Lifecycle: Sendable {
     self.subjectVariables = subjects
     self.subjectTemplates = compiled
   }
-
-  /// Calendars by time zone, made once per process (making one costs more
-  /// than the rest of a step's arithmetic).
-  static let calendars = Mutex<[String: Calendar]>([:])
 
   var nowMS: Int64 { clock.now().epochMilliseconds }
 
@@ -154,11 +150,11 @@ public final class Lifecycle: Sendable {
 
   var planNames: String { settings.plans.map(\.name).joined(separator: ", ") }
 
+  /// A customer's address: a mail address on a domain with a dot.
   static func validateEmail(_ email: String) throws {
-    let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-    guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-      email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && $0 != "<" && $0 != ">" })
-    else { throw LifecycleInputError("invalid e-mail '\(email)': expected an address such as ana@example.com") }
+    guard MailMessage.isAddress(email), email.split(separator: "@").last?.contains(".") == true else {
+      throw LifecycleInputError("invalid e-mail '\(email)': expected an address such as ana@example.com")
+    }
   }
 
   func account(_ db: GRDB.Database, _ id: String) throws -> Account {
@@ -172,6 +168,11 @@ public final class Lifecycle: Sendable {
   }
 
   /// Accounts, newest first.
+  /// How many accounts there are.
+  public func accountCount() throws -> Int {
+    try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM accounts") ?? 0 }
+  }
+
   public func accounts(limit: Int = 10_000) throws -> [Account] {
     try store.pool.read { db in
       try Row.fetchAll(

@@ -144,6 +144,12 @@ public struct LifecycleSettings: Sendable, Equatable {
 
   public func plan(_ name: String) -> Plan? { plans.first { $0.name == name } }
 
+  /// The occasional e-mails by kind (the key `lifecycle preview` takes and
+  /// ``Templates/occasionVariables`` lists their variables under).
+  public var occasions: [String: TriggeredEmail] {
+    ["usage": usageEmail, "upgrade": nudgeEmail, "reengage": reengageEmail]
+  }
+
   /// The cheapest paid plan whose quota for `metric` is higher than `than`
   /// (or unlimited), for upgrade nudges.
   public func upgrade(for metric: String, above limit: Double) -> Plan? {

@@ -230,7 +230,7 @@ extension Lifecycle {
     if let entry = timeline.first(where: { $0.key == key || $0.step.id == key }) {
       return try templates.render(template: entry.step.template, subject: entry.step.subject, variables: values)
     }
-    let occasions = ["usage": settings.usageEmail, "upgrade": settings.nudgeEmail, "reengage": settings.reengageEmail]
+    let occasions = settings.occasions
     guard let email = occasions[key] else {
       let known = timeline.map(\.key) + occasions.keys.sorted()
       throw LifecycleInputError("invalid step '\(key)': expected one of \(known.joined(separator: ", "))")

@@ -32,14 +32,6 @@ struct Candidate {
 extension Lifecycle {
   // MARK: - Local time
 
-  static func calendar(_ tz: String) -> Calendar {
-    if let known = calendars.withLock({ $0[tz] }) { return known }
-    var calendar = Calendar(identifier: .gregorian)
-    calendar.timeZone = TimeZone(identifier: tz) ?? .gmt
-    calendars.withLock { $0[tz] = calendar }
-    return calendar
-  }
-
   /// `hour`:00 local, `day` days after the local date of `start`.
   public static func localTime(day: Int, hour: Int, from start: Date, tz: String) -> Date {
     let zone = LocalTime.zone(tz)

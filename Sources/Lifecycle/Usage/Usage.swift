@@ -62,13 +62,13 @@ extension Lifecycle {
   /// The billing period an instant falls in for an account: the calendar
   /// month in its time zone, as `2026-11`, with its bounds.
   func period(of at: Int64, tz: String) -> (name: String, start: Int64, end: Int64) {
-    let calendar = Self.calendar(tz)
-    let date = Date(epochMilliseconds: at)
-    let parts = calendar.dateComponents([.year, .month], from: date)
-    let start = calendar.date(from: parts) ?? date
-    let end = calendar.date(byAdding: .month, value: 1, to: start) ?? date
-    let name = String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
-    return (name, start.epochMilliseconds, end.epochMilliseconds)
+    let zone = LocalTime.zone(tz)
+    let (year, month, _) = Timestamp.civil(fromDays: Int64(LocalTime.day(of: Date(epochMilliseconds: at), in: zone)))
+    let (nextYear, nextMonth) = month == 12 ? (year + 1, 1) : (year, month + 1)
+    func midnight(_ year: Int, _ month: Int) -> Int64 {
+      LocalTime.instant(day: Int(Timestamp.days(fromCivil: year, month, 1)), hour: 0, in: zone).epochMilliseconds
+    }
+    return (String(format: "%04d-%02d", year, month), midnight(year, month), midnight(nextYear, nextMonth))
   }
 
   func aggregate(_ metric: String) -> Aggregate { settings.aggregates[metric] ?? .sum }

@@ -224,11 +224,9 @@ enum ConfigChecks {
     var uses: [(String, String, [String])] = settings.sequences.flatMap { sequence in
       sequence.steps.map { ($0.template, $0.subject, [String]()) }
     }
-    uses += [
-      (settings.usageEmail.template, settings.usageEmail.subject, Templates.occasionVariables["usage"] ?? []),
-      (settings.nudgeEmail.template, settings.nudgeEmail.subject, Templates.occasionVariables["upgrade"] ?? []),
-      (settings.reengageEmail.template, settings.reengageEmail.subject, Templates.occasionVariables["reengage"] ?? []),
-    ]
+    uses += settings.occasions.sorted { $0.key < $1.key }.map { kind, email in
+      (email.template, email.subject, Templates.occasionVariables[kind] ?? [])
+    }
     for (template, subject, extra) in uses where checked.insert(template + "|" + subject).inserted {
       for problem in templates.problems(template: template, subject: subject, extra: extra) {
         problems.append(Problem(path: ["lifecycle", "templates"], message: problem))

@@ -77,16 +77,16 @@ extension Runtime {
       settings: config.webhooks)
     let fx = FXRates(store: jobs.store, clock: clock, settings: config.fx, dependencies: dependencies)
     let health = HealthChecks(dependencies: dependencies, store: jobs.store, clock: clock)
+    let mailer = Mailer(settings: config.smtp.mail, registry: dependencies.registry)
     var configured = AlertNotifier(
       alerts: AlertStore(store: jobs.store, clock: clock, actor: "opsdeck"), jobs: jobs, receivers: config.receivers,
       route: config.route, registry: dependencies.registry,
-      mailer: Mailer(settings: config.smtp.mail, registry: dependencies.registry))
+      mailer: mailer)
     configured.inhibitRules = config.inhibitRules
     configured.escalations = config.escalations
     configured.attempts = config.alerting.notifyAttempts
     configured.backoff = config.alerting.notifyBackoff
     let notifier = configured
-    let mailer = Mailer(settings: config.smtp.mail, registry: dependencies.registry)
     let lifecycle = Lifecycle(jobs: jobs, settings: config.lifecycle, actor: "opsdeck")
     let watchers = Watchers(
       jobs: jobs, fx: config.fx, settings: config.alerting, breakerNames: dependencySettings.map(\.name),

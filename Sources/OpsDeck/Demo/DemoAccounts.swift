@@ -137,7 +137,7 @@ public final class DemoAccounts: Sendable {
       do {
         let trials = try lifecycle.trials(limit: 2_000).filter { !$0.clock.expired }
         if second % 20 == 0 {
-          let count = try lifecycle.accounts(limit: 100_000).count
+          let count = try lifecycle.accountCount()
           try signUp(lifecycle, number: count + 1, random: &random)
         }
         if second % 3 == 0, let trial = trials.randomElement(using: &random) {
