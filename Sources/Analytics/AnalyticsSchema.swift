@@ -8,10 +8,9 @@ public enum AnalyticsSchema {
       // Events, PostHog's shape: a name, the account (and maybe user) it
       // belongs to, a time (epoch milliseconds) and properties. Names and
       // actors are interned, so a funnel reads and compares small integers;
-      // `event_id` dedups a repeated import or a retried call. The one
-      // other index, by time, serves "active in this range"; funnels and
-      // retention read the column blocks below, so no index by name or
-      // account slows every insert.
+      // `event_id` dedups a repeated import or a retried call. (An index
+      // by time, dropped by 002.) Funnels and retention read the column
+      // blocks below, so no index by name or account slows every insert.
       // `analytics_columns` holds the same events again as columns, per
       // name, in blocks of up to 65,536: times (Int64), accounts and users
       // (Int32 actor ids, 0 for none), little-endian. Funnels read those
@@ -41,7 +40,6 @@ public enum AnalyticsSchema {
             event_id TEXT
           );
           CREATE UNIQUE INDEX analytics_events_event_id ON analytics_events(event_id) WHERE event_id IS NOT NULL;
-          CREATE INDEX analytics_events_ts ON analytics_events(ts, account);
           CREATE TABLE analytics_columns (
             name_id INTEGER NOT NULL,
             block INTEGER NOT NULL,
@@ -56,6 +54,11 @@ public enum AnalyticsSchema {
             position INTEGER NOT NULL
           ) WITHOUT ROWID;
           """)
-    }
+    },
+    Migration("analytics.002_no_time_index") { db in
+      // An index by time (001 made it once) cost an import a third of its time; "active in
+      // this range" now reads the column blocks, as funnels do.
+      try db.execute(sql: "DROP INDEX IF EXISTS analytics_events_ts")
+    },
   ])
 }

@@ -82,3 +82,50 @@ import Testing
     #expect(try scalar(workspace.path("ops.db"), "SELECT count(*) FROM analytics_events") == 3)
   }
 }
+
+/// 1 GB of JSON lines through a pipe: the import streams it, holding
+/// a few megabytes of it at a time.
+@Suite struct BigImportTests {
+  @Test func aGigabyteOfInputIsStreamed() throws {
+    let workspace = try Workspace()
+    let base = ["--db", workspace.path("ops.db")]
+    #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
+    let fifo = workspace.path("events.pipe")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    // The shell opens the pipe after the spawn has returned, then becomes opsdeck.
+    let process = try Programs.start(
+      "/bin/sh", ["-c", "exec \"$0\" \"$@\" < \"$PIPE\"", Programs.opsdeck] + base + ["events", "import", "-"],
+      in: workspace.url, environment: ["PIPE": fifo])
+    // One megabyte of lines: ordinary events, and every fourth line
+    // carrying a 30 KB context object that is read and not stored.
+    let filler = String(repeating: "z", count: 30_000)
+    var chunk = ""
+    var lines = 0
+    while chunk.utf8.count < 1 << 20 {
+      let context = lines % 4 == 0 ? #","context":{"trace":"\#(filler)"}"# : ""
+      chunk +=
+        #"{"event":"page.viewed","account_id":"acc\#(lines % 1_000)","ts":\#(1_767_225_600_000 + lines),"properties":{"path":"/p/\#(lines)"}\#(context)}"#
+        + "\n"
+      lines += 1
+    }
+    let bytes = Array(chunk.utf8)
+    let writer = open(fifo, O_WRONLY)
+    #expect(writer >= 0)
+    var written = 0
+    while written < 1 << 30 {
+      let count = bytes.withUnsafeBytes { Foundation.write(writer, $0.baseAddress!, $0.count) }
+      #expect(count == bytes.count)
+      guard count == bytes.count else { break }
+      written += count
+    }
+    close(writer)
+    let outcome = try process.wait(timeout: 300)
+    let repeats = written / bytes.count
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(outcome.stdout.hasPrefix("imported \(lines * repeats), skipped 0"), "\(outcome.stdout)")
+    #expect(try scalar(workspace.path("ops.db"), "SELECT count(*) FROM analytics_events") == lines * repeats)
+    // Its whole life, opsdeck held a small part of what it read: its own
+    // code, SQLite's page cache (64 MB at most) and a 4 MB line buffer.
+    #expect(process.maxResidentKB > 0 && process.maxResidentKB < 150_000, "\(process.maxResidentKB) KB")
+  }
+}

@@ -59,6 +59,8 @@ final class RunningProcess {
   private let outURL: URL
   private let errURL: URL
   private var status: Int32?
+  /// The most memory the process held (kilobytes), once it has ended.
+  private(set) var maxResidentKB = 0
 
   init(
     _ executable: String, _ arguments: [String], in directory: URL, environment: [String: String],
@@ -107,8 +109,10 @@ final class RunningProcess {
   var isRunning: Bool {
     if status != nil { return false }
     var raw: Int32 = 0
-    if waitpid(pid, &raw, WNOHANG) == pid {
+    var usage = rusage()
+    if wait4(pid, &raw, WNOHANG, &usage) == pid {
       status = Self.exitCode(raw)
+      maxResidentKB = usage.ru_maxrss
       return false
     }
     return true

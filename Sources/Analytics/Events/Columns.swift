@@ -48,78 +48,18 @@ extension EventLog {
   func compact(_ db: GRDB.Database) throws -> Int {
     let position =
       try Int64.fetchOne(db, sql: "SELECT position FROM analytics_sources WHERE name = 'columns'") ?? 0
-    // Per name, a slot in these lists (appended in place, never copied).
-    var slots: [Int64: Int] = [:]
-    var tsLists: [[Int64]] = []
-    var accountLists: [[Int32]] = []
-    var userLists: [[Int32]] = []
+    var folder = ColumnFolder()
     var last = position
     try RawStatement.scanIntegers(
       db, sql: "SELECT id, name_id, ts, account, coalesce(user, 0) FROM analytics_events WHERE id > ? ORDER BY id",
       arguments: [position], columns: 5
     ) { row in
-      let slot: Int
-      if let known = slots[row[1]] {
-        slot = known
-      } else {
-        slot = tsLists.count
-        slots[row[1]] = slot
-        tsLists.append([])
-        accountLists.append([])
-        userLists.append([])
-      }
-      tsLists[slot].append(row[2])
-      accountLists[slot].append(Int32(truncatingIfNeeded: row[3]))
-      userLists[slot].append(Int32(truncatingIfNeeded: row[4]))
+      folder.append(name: row[1], ts: row[2], account: row[3], user: row[4])
       last = row[0]
     }
     guard last > position else { return 0 }
-    var folded = 0
-    for (name, slot) in slots {
-      folded += tsLists[slot].count
-      var ts = tsLists[slot]
-      var accounts = accountLists[slot]
-      var users = userLists[slot]
-      // Top up the name's last block first.
-      var block: Int64 = 0
-      if let row = try Row.fetchOne(
-        db,
-        sql: """
-          SELECT block, count, ts, accounts, users FROM analytics_columns WHERE name_id = ?
-          ORDER BY block DESC LIMIT 1
-          """, arguments: [name])
-      {
-        let count: Int = row[1]
-        block = row[0]
-        if count < Self.blockSize {
-          ts = Self.array(row[2], as: Int64.self, count: count) + ts
-          accounts = Self.array(row[3], as: Int32.self, count: count) + accounts
-          users = Self.array(row[4], as: Int32.self, count: count) + users
-        } else {
-          block += 1
-        }
-      }
-      var start = 0
-      while start < ts.count {
-        let end = min(ts.count, start + Self.blockSize)
-        try db.execute(
-          sql: """
-            INSERT OR REPLACE INTO analytics_columns (name_id, block, count, ts, accounts, users)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """,
-          arguments: [
-            name, block, end - start, Self.blob(Array(ts[start..<end])), Self.blob(Array(accounts[start..<end])),
-            Self.blob(Array(users[start..<end])),
-          ])
-        block += 1
-        start = end
-      }
-    }
-    try db.execute(
-      sql:
-        "INSERT INTO analytics_sources (name, position) VALUES ('columns', ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-      arguments: [last])
-    return folded
+    try folder.finish(db, through: last)
+    return folder.folded
   }
 
   /// Appends `count` values stored in `data` (native byte order, as
@@ -169,5 +109,92 @@ extension EventLog {
       columns.users.append(Int32(truncatingIfNeeded: row[3]))
     }
     return columns
+  }
+}
+
+/// Events on their way into the column blocks, per name: a name's events
+/// are written as a block as soon as they fill one, the rest by
+/// ``finish(_:through:)``, which also records how far the rows are folded.
+/// ``EventLog/compact()`` feeds it from the rows; an import feeds it the
+/// rows it has just written, so they are never read back.
+struct ColumnFolder {
+  private var slots: [Int64: Int] = [:]
+  private var pending: [(name: Int64, ts: [Int64], accounts: [Int32], users: [Int32])] = []
+  private(set) var folded = 0
+
+  mutating func append(name: Int64, ts: Int64, account: Int64, user: Int64) {
+    let slot: Int
+    if let known = slots[name] {
+      slot = known
+    } else {
+      slot = pending.count
+      slots[name] = slot
+      pending.append((name, [], [], []))
+    }
+    pending[slot].ts.append(ts)
+    pending[slot].accounts.append(Int32(truncatingIfNeeded: account))
+    pending[slot].users.append(Int32(truncatingIfNeeded: user))
+    folded += 1
+  }
+
+  /// Writes the names whose pending events fill a block (their last
+  /// block topped up first); called now and then, it bounds the memory.
+  mutating func flushFull(_ db: GRDB.Database) throws {
+    for slot in pending.indices where pending[slot].ts.count >= EventLog.blockSize {
+      try write(db, slot)
+    }
+  }
+
+  /// Writes everything pending and sets the `columns` position to `row`.
+  mutating func finish(_ db: GRDB.Database, through row: Int64) throws {
+    for slot in pending.indices where !pending[slot].ts.isEmpty { try write(db, slot) }
+    try db.execute(
+      sql:
+        "INSERT INTO analytics_sources (name, position) VALUES ('columns', ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+      arguments: [row])
+  }
+
+  private mutating func write(_ db: GRDB.Database, _ slot: Int) throws {
+    let name = pending[slot].name
+    var ts = pending[slot].ts
+    var accounts = pending[slot].accounts
+    var users = pending[slot].users
+    pending[slot].ts.removeAll(keepingCapacity: true)
+    pending[slot].accounts.removeAll(keepingCapacity: true)
+    pending[slot].users.removeAll(keepingCapacity: true)
+    // Top up the name's last block first.
+    var block: Int64 = 0
+    if let row = try Row.fetchOne(
+      db,
+      sql: """
+        SELECT block, count, ts, accounts, users FROM analytics_columns WHERE name_id = ?
+        ORDER BY block DESC LIMIT 1
+        """, arguments: [name])
+    {
+      let count: Int = row[1]
+      block = row[0]
+      if count < EventLog.blockSize {
+        ts = EventLog.array(row[2], as: Int64.self, count: count) + ts
+        accounts = EventLog.array(row[3], as: Int32.self, count: count) + accounts
+        users = EventLog.array(row[4], as: Int32.self, count: count) + users
+      } else {
+        block += 1
+      }
+    }
+    var start = 0
+    while start < ts.count {
+      let end = min(ts.count, start + EventLog.blockSize)
+      try db.execute(
+        sql: """
+          INSERT OR REPLACE INTO analytics_columns (name_id, block, count, ts, accounts, users)
+          VALUES (?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          name, block, end - start, EventLog.blob(Array(ts[start..<end])),
+          EventLog.blob(Array(accounts[start..<end])), EventLog.blob(Array(users[start..<end])),
+        ])
+      block += 1
+      start = end
+    }
   }
 }

@@ -31,6 +31,11 @@ public struct ImportLineError: ReportableError {
 /// into the event log, streamed (the input is never held whole), in one
 /// transaction: by default the first bad line rolls everything back; with
 /// `skipInvalid` bad lines are reported and the rest imported.
+///
+/// Half a million lines a second is the goal, so a line's text is never
+/// made into Swift strings on the way: fields are byte ranges of the line,
+/// names and actors are interned by their bytes, and rows go to SQLite in
+/// statements of ``ImportBatch/rows`` rows bound straight from a byte arena.
 public struct EventImport {
   public let log: EventLog
   public var skipInvalid = false
@@ -42,81 +47,282 @@ public struct EventImport {
     self.skipInvalid = skipInvalid
   }
 
+  /// The longest line read; a longer one is refused as it is read, so the
+  /// memory an import takes does not depend on its input.
+  public static let maxLine = 4 << 20
+
   /// Reads `handle` to its end. `source` names it in errors.
   public func run(_ handle: FileHandle, source: String) throws -> ImportReport {
-    var report = ImportReport()
-    let statement = log.store.rawStatement(EventLog.insertSQL)
     // A big import touches index pages all over the file: a page cache
     // of its own size keeps them in memory until the commit.
-    try log.store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -262144") }
+    try log.store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
     defer {
       try? log.store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -2000") }
     }
+    var report = ImportReport()
     try log.store.writeTransaction { db in
-      var interner = Interner(store: log.store)
-      var pending = [UInt8]()
-      var bytesRead = 0
-      var lastProgress = Date()
-      func handleLine(_ line: UnsafeBufferPointer<UInt8>) throws {
-        report.lines += 1
-        // A blank line (the last one, often) is no event and no error.
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-        do {
-          let event = try JSONLineEvent.parse(line)
-          if let problem = EventLog.validate(name: event.name, account: event.account) {
-            throw ImportProblem(problem)
-          }
-          let name = try interner.name(db, event.name)
-          let account = try interner.actor(db, event.account, user: false)
-          let user = try event.user.map { try interner.actor(db, $0, user: true) }
-          try statement.bind(db, 1, name)
-          try statement.bind(db, 2, account)
-          try statement.bind(db, 3, user)
-          try statement.bind(db, 4, event.ts)
-          try statement.bind(db, 5, event.properties ?? "{}")
-          try statement.bind(db, 6, event.eventID)
-          do {
-            try statement.run(db)
-          } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK {
-            throw ImportProblem("invalid properties: not a JSON object")
-          }
-          if db.changesCount == 1 { report.imported += 1 } else { report.duplicates += 1 }
-        } catch let problem as ImportProblem {
-          guard skipInvalid else { throw ImportLineError(source: source, line: report.lines, reason: problem.reason) }
-          report.skipped.append((report.lines, problem.reason))
-        }
-      }
-      while true {
-        let chunk = handle.readData(ofLength: 1 << 20)
-        if chunk.isEmpty { break }
-        bytesRead += chunk.count
-        pending.append(contentsOf: chunk)
-        var start = 0
-        try pending.withUnsafeBufferPointer { buffer in
-          var index = 0
-          let count = buffer.count
-          while index < count {
-            if buffer[index] == 0x0A {
-              try handleLine(UnsafeBufferPointer(rebasing: buffer[start..<index]))
-              start = index + 1
-            }
-            index += 1
-          }
-        }
-        pending.removeFirst(start)
-        if let progress, Date().timeIntervalSince(lastProgress) > 0.2 {
-          lastProgress = Date()
-          progress(bytesRead, report.lines)
-        }
-      }
-      if !pending.isEmpty {
-        try pending.withUnsafeBufferPointer { try handleLine($0) }
-      }
-      progress?(bytesRead, report.lines)
-      // Fold the new events into the columns funnels read, in the same transaction.
-      _ = try log.compact(db)
+      var run = try ImportRun(import: self, db: db, source: source)
+      try run.read(handle.fileDescriptor)
+      report = run.report
     }
+    // Refused rows are found when their batch is written: after later lines.
+    report.skipped.sort { $0.line < $1.line }
     return report
+  }
+}
+
+/// One import, inside its transaction.
+struct ImportRun {
+  let settings: EventImport
+  let db: GRDB.Database
+  let source: String
+  let single: RawStatement
+  let multiple: RawStatement
+  var report = ImportReport()
+  var interner: ByteInterner
+  var batch = ImportBatch()
+  var folder = ColumnFolder()
+  /// The last row of the events table: the rows after it are this import's.
+  var lastRow: Int64
+  var batches = 0
+
+  init(import settings: EventImport, db: GRDB.Database, source: String) throws {
+    self.settings = settings
+    self.db = db
+    self.source = source
+    let store = settings.log.store
+    single = store.rawStatement(EventLog.insertSQL)
+    multiple = store.rawStatement(ImportBatch.insertSQL)
+    interner = ByteInterner(Interner(store: store))
+    // The rows written here go into the columns as they are written:
+    // those written before, first.
+    _ = try settings.log.compact(db)
+    lastRow = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
+  }
+
+  /// Reads the file to its end, a line at a time out of one buffer.
+  mutating func read(_ descriptor: Int32) throws {
+    var buffer = [UInt8](repeating: 0, count: EventImport.maxLine)
+    var filled = 0
+    var bytesRead = 0
+    var lastProgress = Date()
+    // Inside a line longer than the limit: skipping to its end.
+    var skippingLong = false
+    while true {
+      let count = buffer.withUnsafeMutableBytes { raw in
+        Foundation.read(descriptor, raw.baseAddress! + filled, min(1 << 20, raw.count - filled))
+      }
+      if count < 0 {
+        if errno == EINTR { continue }
+        throw AnalyticsInputError("\(source): cannot read: \(String(cString: strerror(errno)))")
+      }
+      if count == 0 { break }
+      bytesRead += count
+      filled += count
+      var start = 0
+      try buffer.withUnsafeBufferPointer { buffer in
+        let base = buffer.baseAddress!
+        while start < filled, let found = memchr(base + start, 0x0A, filled - start) {
+          let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+          if skippingLong {
+            skippingLong = false
+          } else {
+            try line(UnsafeBufferPointer(rebasing: buffer[start..<index]))
+          }
+          start = index + 1
+        }
+      }
+      if start == 0, filled == buffer.count || (skippingLong && filled > 0) {
+        // No end of line in a whole buffer.
+        if !skippingLong {
+          report.lines += 1
+          try refuse(ImportProblem("a line longer than \(EventImport.maxLine >> 20) MB"), line: report.lines)
+          skippingLong = true
+        }
+        filled = 0
+        continue
+      }
+      buffer.withUnsafeMutableBytes { raw in
+        _ = memmove(raw.baseAddress!, raw.baseAddress! + start, filled - start)
+      }
+      filled -= start
+      if let progress = settings.progress, Date().timeIntervalSince(lastProgress) > 0.2 {
+        lastProgress = Date()
+        progress(bytesRead, report.lines)
+      }
+    }
+    if filled > 0, !skippingLong {
+      try buffer.withUnsafeBufferPointer { try line(UnsafeBufferPointer(rebasing: $0[0..<filled])) }
+    }
+    try flush()
+    settings.progress?(bytesRead, report.lines)
+    try folder.finish(db, through: lastRow)
+  }
+
+  mutating func refuse(_ problem: ImportProblem, line: Int) throws {
+    guard settings.skipInvalid else { throw ImportLineError(source: source, line: line, reason: problem.reason) }
+    report.skipped.append((line, problem.reason))
+  }
+
+  mutating func line(_ line: UnsafeBufferPointer<UInt8>) throws {
+    report.lines += 1
+    // A blank line (the last one, often) is no event and no error.
+    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+    do {
+      guard UTF8Check.isValid(line) else { throw ImportProblem("not valid UTF-8") }
+      let event = try JSONLineEvent.parse(line)
+      let name = try interner.name(db, event.name)
+      let account = try event.account.withBytes { bytes in
+        guard !bytes.isEmpty, bytes.count <= 128 else {
+          throw ImportProblem("invalid account_id '\(event.account.string.prefix(60))': expected 1 to 128 characters")
+        }
+        return try interner.actor(db, bytes, user: false)
+      }
+      let user = try event.user.map { text in try text.withBytes { try interner.actor(db, $0, user: true) } }
+      batch.append(
+        line: report.lines, name: name, account: account, user: user, ts: event.ts, properties: event.properties,
+        eventID: event.eventID)
+    } catch let problem as ImportProblem {
+      try refuse(problem, line: report.lines)
+    }
+    if batch.count == ImportBatch.rows { try flush() }
+  }
+
+  mutating func flush() throws {
+    guard batch.count > 0 else { return }
+    let outcome = try batch.write(db, multiple: multiple, single: single)
+    report.imported += outcome.imported
+    report.duplicates += outcome.duplicates
+    for (line, problem) in outcome.refused { try refuse(problem, line: line) }
+    if outcome.imported == batch.count, db.lastInsertedRowID == lastRow + Int64(batch.count) {
+      // Every row written, in order: fold them from here.
+      for row in 0..<batch.count {
+        folder.append(
+          name: batch.names[row], ts: batch.ts[row], account: batch.accounts[row], user: batch.users[row] ?? 0)
+      }
+      lastRow += Int64(batch.count)
+    } else if outcome.imported > 0 {
+      // Some were duplicates or refused: fold what the table holds now.
+      var folder = self.folder
+      var lastRow = self.lastRow
+      try RawStatement.scanIntegers(
+        db,
+        sql: "SELECT id, name_id, ts, account, coalesce(user, 0) FROM analytics_events WHERE id > ? ORDER BY id",
+        arguments: [lastRow], columns: 5
+      ) { row in
+        folder.append(name: row[1], ts: row[2], account: row[3], user: row[4])
+        lastRow = row[0]
+      }
+      self.folder = folder
+      self.lastRow = lastRow
+    }
+    batch.removeAll()
+    batches += 1
+    if batches % 4096 == 0 { try folder.flushFull(db) }
+  }
+}
+
+/// Rows parsed but not yet written: integers in arrays, texts in one byte
+/// arena the statement binds from without a copy.
+struct ImportBatch {
+  static let rows = 64
+  static let insertSQL = """
+    INSERT INTO analytics_events (name_id, account, user, ts, properties, event_id) VALUES
+    \(Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+    ON CONFLICT (event_id) WHERE event_id IS NOT NULL DO NOTHING
+    """
+
+  var lines: [Int] = []
+  var names: [Int64] = []
+  var accounts: [Int64] = []
+  var users: [Int64?] = []
+  var ts: [Int64] = []
+  /// Per row: where its properties and event id are in `arena` (length -1: none).
+  var properties: [(Int, Int)] = []
+  var eventIDs: [(Int, Int)] = []
+  var arena: [UInt8] = []
+
+  var count: Int { lines.count }
+
+  init() {
+    arena.reserveCapacity(Self.rows * 256)
+  }
+
+  mutating func append(
+    line: Int, name: Int64, account: Int64, user: Int64?, ts time: Int64, properties text: LineText?,
+    eventID: LineText?
+  ) {
+    func store(_ text: LineText?) -> (Int, Int) {
+      guard let text else { return (0, -1) }
+      return text.withBytes { bytes in
+        let start = arena.count
+        arena.append(contentsOf: bytes)
+        return (start, bytes.count)
+      }
+    }
+    lines.append(line)
+    names.append(name)
+    accounts.append(account)
+    users.append(user)
+    ts.append(time)
+    properties.append(text.map { store($0) } ?? store(.literal("{}")))
+    eventIDs.append(store(eventID))
+  }
+
+  mutating func removeAll() {
+    lines.removeAll(keepingCapacity: true)
+    names.removeAll(keepingCapacity: true)
+    accounts.removeAll(keepingCapacity: true)
+    users.removeAll(keepingCapacity: true)
+    ts.removeAll(keepingCapacity: true)
+    properties.removeAll(keepingCapacity: true)
+    eventIDs.removeAll(keepingCapacity: true)
+    arena.removeAll(keepingCapacity: true)
+  }
+
+  /// Writes the rows: a full batch in one statement, a short one row by
+  /// row. A statement that fails is undone whole by SQLite, so a failed
+  /// batch is written again row by row to find the line at fault.
+  func write(
+    _ db: GRDB.Database, multiple: RawStatement, single: RawStatement
+  ) throws -> (imported: Int, duplicates: Int, refused: [(Int, ImportProblem)]) {
+    var imported = 0
+    var refused: [(Int, ImportProblem)] = []
+    try arena.withUnsafeBufferPointer { arena in
+      func bind(_ statement: RawStatement, row: Int, at offset: Int32) throws {
+        try statement.bind(db, offset + 1, names[row])
+        try statement.bind(db, offset + 2, accounts[row])
+        try statement.bind(db, offset + 3, users[row])
+        try statement.bind(db, offset + 4, ts[row])
+        for (column, place) in [(offset + 5, properties[row]), (offset + 6, eventIDs[row])] {
+          if place.1 < 0 {
+            try statement.bindNull(db, column)
+          } else {
+            try statement.bind(db, column, text: UnsafeBufferPointer(rebasing: arena[place.0..<(place.0 + place.1)]))
+          }
+        }
+      }
+      if count == Self.rows {
+        for row in 0..<count { try bind(multiple, row: row, at: Int32(row * 6)) }
+        do {
+          try multiple.run(db)
+          imported = db.changesCount
+          return
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+          // One row at fault: found below.
+        }
+      }
+      for row in 0..<count {
+        try bind(single, row: row, at: 0)
+        do {
+          try single.run(db)
+          imported += db.changesCount
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK {
+          refused.append((lines[row], ImportProblem("invalid properties: not a JSON object")))
+        }
+      }
+    }
+    return (imported, count - imported - refused.count, refused)
   }
 }
 
@@ -126,15 +332,42 @@ struct ImportProblem: Error {
   init(_ reason: String) { self.reason = reason }
 }
 
+/// A string field of a line: its bytes in the line, or, when it had
+/// escapes, the string they make.
+enum LineText {
+  case bytes(UnsafeBufferPointer<UInt8>)
+  case string(String)
+
+  static func literal(_ text: StaticString) -> LineText {
+    .bytes(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+  }
+
+  var string: String {
+    switch self {
+    case .bytes(let bytes): String(decoding: bytes, as: UTF8.self)
+    case .string(let string): string
+    }
+  }
+
+  func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    switch self {
+    case .bytes(let bytes): return try body(bytes)
+    case .string(let string):
+      var copy = string
+      return try copy.withUTF8(body)
+    }
+  }
+}
+
 /// One line's fields, read straight from its bytes: a flat object whose
 /// `properties` value is kept as its JSON text (SQLite checks it).
 struct JSONLineEvent {
-  var name = ""
-  var account = ""
-  var user: String?
+  var name = LineText.literal("")
+  var account = LineText.literal("")
+  var user: LineText?
   var ts: Int64 = 0
-  var properties: String?
-  var eventID: String?
+  var properties: LineText?
+  var eventID: LineText?
 
   static func parse(_ line: UnsafeBufferPointer<UInt8>) throws -> JSONLineEvent {
     var reader = ByteReader(bytes: line)
@@ -148,30 +381,30 @@ struct JSONLineEvent {
     if !reader.take(UInt8(ascii: "}")) {
       repeat {
         reader.skipSpace()
-        let key = try reader.string()
+        let key = try reader.text()
         reader.skipSpace()
-        guard reader.take(UInt8(ascii: ":")) else { throw ImportProblem("expected ':' after \"\(key)\"") }
+        guard reader.take(UInt8(ascii: ":")) else { throw ImportProblem("expected ':' after \"\(key.string)\"") }
         reader.skipSpace()
-        switch key {
-        case "event":
-          event.name = try reader.string(field: "event")
+        switch Field(key) {
+        case .event:
+          event.name = try reader.text(field: "event")
           sawName = true
-        case "account_id":
-          event.account = try reader.stringOrNumber(field: "account_id")
+        case .accountID:
+          event.account = try reader.textOrNumber(field: "account_id")
           sawAccount = true
-        case "user_id": event.user = try reader.optionalString(field: "user_id")
-        case "event_id": event.eventID = try reader.optionalString(field: "event_id")
-        case "ts":
+        case .userID: event.user = try reader.optionalText(field: "user_id")
+        case .eventID: event.eventID = try reader.optionalText(field: "event_id")
+        case .ts:
           event.ts = try reader.timestamp()
           sawTime = true
-        case "properties":
+        case .properties:
           if reader.takeNull() {
             event.properties = nil
           } else {
             guard reader.peek == UInt8(ascii: "{") else { throw ImportProblem("properties: expected an object") }
-            event.properties = try reader.rawValue()
+            event.properties = .bytes(try reader.rawValue())
           }
-        default: _ = try reader.rawValue()
+        case nil: _ = try reader.rawValue()
         }
         reader.skipSpace()
       } while reader.take(UInt8(ascii: ","))
@@ -183,6 +416,151 @@ struct JSONLineEvent {
     guard sawAccount else { throw ImportProblem("missing \"account_id\"") }
     guard sawTime else { throw ImportProblem("missing \"ts\"") }
     return event
+  }
+
+  /// The keys a line's object may have that mean something.
+  enum Field {
+    case event, accountID, userID, eventID, ts, properties
+
+    init?(_ key: LineText) {
+      let found: Field? = key.withBytes { bytes in
+        func named(_ literal: StaticString, _ field: Field) -> Field? {
+          literal.utf8CodeUnitCount == bytes.count && memcmp(literal.utf8Start, bytes.baseAddress!, bytes.count) == 0
+            ? field : nil
+        }
+        switch bytes.count {
+        case 2: return named("ts", .ts)
+        case 5: return named("event", .event)
+        case 7: return named("user_id", .userID)
+        case 8: return named("event_id", .eventID)
+        case 10: return named("account_id", .accountID) ?? named("properties", .properties)
+        default: return nil
+        }
+      }
+      guard let found else { return nil }
+      self = found
+    }
+  }
+}
+
+/// Names and actors to ids by their bytes, in front of ``Interner``: an
+/// import meets the same few names and thousands of accounts over and over.
+struct ByteInterner {
+  var interner: Interner
+  var names = ByteTable()
+  var accounts = ByteTable()
+  var users = ByteTable()
+
+  init(_ interner: Interner) {
+    self.interner = interner
+  }
+
+  /// A name seen the first time is checked here; a known one was valid.
+  mutating func name(_ db: GRDB.Database, _ text: LineText) throws -> Int64 {
+    try text.withBytes { bytes in
+      if let id = names.find(bytes) { return id }
+      let name = text.string
+      if let problem = EventLog.validate(name: name, account: "-") { throw ImportProblem(problem) }
+      let id = try interner.name(db, name)
+      names.insert(bytes, id)
+      return id
+    }
+  }
+
+  mutating func actor(_ db: GRDB.Database, _ bytes: UnsafeBufferPointer<UInt8>, user: Bool) throws -> Int64 {
+    if let id = user ? users.find(bytes) : accounts.find(bytes) { return id }
+    let id = try interner.actor(db, String(decoding: bytes, as: UTF8.self), user: user)
+    if user { users.insert(bytes, id) } else { accounts.insert(bytes, id) }
+    return id
+  }
+}
+
+/// A hash table from byte strings to integers: keys kept in one arena,
+/// open addressing, FNV-1a. The last key found is checked first (lines
+/// of one account tend to come together).
+struct ByteTable {
+  private var arena: [UInt8] = []
+  private var starts: [Int] = []
+  private var lengths: [Int] = []
+  private var values: [Int64] = []
+  private var slots = [Int32](repeating: -1, count: 64)
+  private var last = -1
+
+  private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return Int(truncatingIfNeeded: hash ^ (hash >> 29))
+  }
+
+  private func matches(_ entry: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard lengths[entry] == bytes.count else { return false }
+    guard !bytes.isEmpty else { return true }
+    return arena.withUnsafeBufferPointer {
+      memcmp($0.baseAddress! + starts[entry], bytes.baseAddress!, bytes.count) == 0
+    }
+  }
+
+  mutating func find(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+    if last >= 0, matches(last, bytes) { return values[last] }
+    let mask = slots.count - 1
+    var slot = Self.hash(bytes) & mask
+    while slots[slot] >= 0 {
+      let entry = Int(slots[slot])
+      if matches(entry, bytes) {
+        last = entry
+        return values[entry]
+      }
+      slot = (slot + 1) & mask
+    }
+    return nil
+  }
+
+  mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>, _ value: Int64) {
+    let entry = values.count
+    starts.append(arena.count)
+    lengths.append(bytes.count)
+    arena.append(contentsOf: bytes)
+    values.append(value)
+    last = entry
+    if values.count * 2 > slots.count {
+      slots = [Int32](repeating: -1, count: slots.count * 2)
+      for index in 0..<values.count { place(index) }
+    } else {
+      place(entry)
+    }
+  }
+
+  private mutating func place(_ entry: Int) {
+    let mask = slots.count - 1
+    var slot =
+      arena.withUnsafeBufferPointer {
+        Self.hash(UnsafeBufferPointer(rebasing: $0[starts[entry]..<(starts[entry] + lengths[entry])]))
+      } & mask
+    while slots[slot] >= 0 { slot = (slot + 1) & mask }
+    slots[slot] = Int32(entry)
+  }
+}
+
+/// Whether bytes are UTF-8: ASCII eight bytes at a time, the rest by the
+/// standard library's check.
+enum UTF8Check {
+  static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress else { return true }
+    var index = 0
+    let raw = UnsafeRawPointer(base)
+    while index + 8 <= bytes.count {
+      if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return slow(bytes) }
+      index += 8
+    }
+    while index < bytes.count {
+      if bytes[index] >= 0x80 { return slow(bytes) }
+      index += 1
+    }
+    return true
+  }
+
+  private static func slow(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    String(validating: bytes, as: UTF8.self) != nil
   }
 }
 
@@ -214,18 +592,21 @@ struct ByteReader {
     return true
   }
 
-  mutating func string(field: String? = nil) throws -> String {
+  /// A string's text: its bytes in the line, or the string its escapes make.
+  mutating func text(field: String? = nil) throws -> LineText {
     guard take(UInt8(ascii: "\"")) else {
       throw ImportProblem(field.map { "\($0): expected a string" } ?? "expected a quoted key")
     }
     let start = index
     var escaped = false
     while index < bytes.count {
+      index = Self.plainRun(bytes, from: index)
+      guard index < bytes.count else { break }
       let byte = bytes[index]
       if byte == UInt8(ascii: "\"") {
         let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
         index += 1
-        return escaped ? try Self.unescape(raw) : String(decoding: raw, as: UTF8.self)
+        return escaped ? .string(try Self.unescape(raw)) : .bytes(raw)
       }
       if byte == UInt8(ascii: "\\") {
         escaped = true
@@ -238,26 +619,50 @@ struct ByteReader {
     throw ImportProblem("a string without its closing quote")
   }
 
-  mutating func optionalString(field: String) throws -> String? {
-    takeNull() ? nil : try string(field: field)
+  /// The first index from `index` on whose byte ends or interrupts a
+  /// string (a quote, a backslash, a control character), eight bytes at a
+  /// time while none of the eight does; the end if none does.
+  static func plainRun(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    guard let base = bytes.baseAddress else { return start }
+    let raw = UnsafeRawPointer(base)
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    func hasZero(_ word: UInt64) -> Bool { (word &- ones) & ~word & highs != 0 }
+    var index = start
+    while index + 8 <= bytes.count {
+      let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+      let below20 = (word &- ones &* 0x20) & ~word & highs != 0
+      if below20 || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C)) { break }
+      index += 8
+    }
+    while index < bytes.count {
+      let byte = bytes[index]
+      if byte == 0x22 || byte == 0x5C || byte < 0x20 { return index }
+      index += 1
+    }
+    return index
   }
 
-  mutating func stringOrNumber(field: String) throws -> String {
-    if peek == UInt8(ascii: "\"") { return try string(field: field) }
+  mutating func optionalText(field: String) throws -> LineText? {
+    takeNull() ? nil : try text(field: field)
+  }
+
+  mutating func textOrNumber(field: String) throws -> LineText {
+    if peek == UInt8(ascii: "\"") { return try text(field: field) }
     let start = index
     while index < bytes.count, (0x30...0x39).contains(bytes[index]) || bytes[index] == UInt8(ascii: "-") { index += 1 }
     guard index > start else { throw ImportProblem("\(field): expected a string") }
-    return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    return .bytes(UnsafeBufferPointer(rebasing: bytes[start..<index]))
   }
 
   /// `"2026-11-25T09:30:00Z"` (any ISO 8601 opsdeck reads), or an integer
   /// of epoch milliseconds.
   mutating func timestamp() throws -> Int64 {
     if peek == UInt8(ascii: "\"") {
-      let text = try string(field: "ts")
-      if let fast = Self.fastTimestamp(text) { return fast }
-      guard let date = try? Timestamp.parse(text) else {
-        throw ImportProblem("ts: invalid time '\(text.prefix(40))': expected ISO 8601 or epoch milliseconds")
+      let text = try text(field: "ts")
+      if let fast = text.withBytes(Self.fastTimestamp) { return fast }
+      guard let date = try? Timestamp.parse(text.string) else {
+        throw ImportProblem("ts: invalid time '\(text.string.prefix(40))': expected ISO 8601 or epoch milliseconds")
       }
       return date.epochMilliseconds
     }
@@ -274,8 +679,7 @@ struct ByteReader {
   }
 
   /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, the common case, without Foundation.
-  static func fastTimestamp(_ text: String) -> Int64? {
-    let utf8 = Array(text.utf8)
+  static func fastTimestamp(_ utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
     guard utf8.count >= 20, utf8.last == UInt8(ascii: "Z"), utf8[4] == 0x2D, utf8[7] == 0x2D,
       utf8[10] == UInt8(ascii: "T"), utf8[13] == 0x3A, utf8[16] == 0x3A
     else { return nil }
@@ -306,11 +710,11 @@ struct ByteReader {
     return Int64(((days * 24 + hour) * 60 + minute) * 60 + second) * 1000 + Int64(millis)
   }
 
-  /// Skips one JSON value and returns its text.
-  mutating func rawValue() throws -> String {
+  /// Skips one JSON value and returns its bytes.
+  mutating func rawValue() throws -> UnsafeBufferPointer<UInt8> {
     let start = index
     try skipValue(depth: 0)
-    return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    return UnsafeBufferPointer(rebasing: bytes[start..<index])
   }
 
   mutating func skipValue(depth: Int) throws {
@@ -318,7 +722,7 @@ struct ByteReader {
     skipSpace()
     guard let byte = peek else { throw ImportProblem("a value is missing") }
     switch byte {
-    case UInt8(ascii: "\""): _ = try string()
+    case UInt8(ascii: "\""): _ = try text()
     case UInt8(ascii: "{"), UInt8(ascii: "["):
       let close = byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
       index += 1
@@ -327,7 +731,7 @@ struct ByteReader {
       repeat {
         skipSpace()
         if byte == UInt8(ascii: "{") {
-          _ = try string()
+          _ = try text()
           skipSpace()
           guard take(UInt8(ascii: ":")) else { throw ImportProblem("expected ':' in an object") }
         }
@@ -338,11 +742,38 @@ struct ByteReader {
     default:
       let start = index
       while index < bytes.count, !",}] \t\r".utf8.contains(bytes[index]) { index += 1 }
-      let word = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-      guard word == "true" || word == "false" || word == "null" || Double(word) != nil else {
-        throw ImportProblem("an invalid value '\(word.prefix(20))'")
+      let word = UnsafeBufferPointer(rebasing: bytes[start..<index])
+      guard Self.isLiteral(word) || Self.isNumber(word) else {
+        throw ImportProblem("an invalid value '\(String(decoding: word, as: UTF8.self).prefix(20))'")
       }
     }
+  }
+
+  static func isLiteral(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+    word.elementsEqual("true".utf8) || word.elementsEqual("false".utf8) || word.elementsEqual("null".utf8)
+  }
+
+  /// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+  static func isNumber(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+    var index = 0
+    func digits() -> Int {
+      let start = index
+      while index < word.count, (0x30...0x39).contains(word[index]) { index += 1 }
+      return index - start
+    }
+    if index < word.count, word[index] == UInt8(ascii: "-") { index += 1 }
+    let integer = digits()
+    guard integer > 0, integer == 1 || word[index - integer] != 0x30 else { return false }
+    if index < word.count, word[index] == UInt8(ascii: ".") {
+      index += 1
+      guard digits() > 0 else { return false }
+    }
+    if index < word.count, word[index] == UInt8(ascii: "e") || word[index] == UInt8(ascii: "E") {
+      index += 1
+      if index < word.count, word[index] == UInt8(ascii: "+") || word[index] == UInt8(ascii: "-") { index += 1 }
+      guard digits() > 0 else { return false }
+    }
+    return index == word.count
   }
 
   static func unescape(_ raw: UnsafeBufferPointer<UInt8>) throws -> String {

@@ -131,17 +131,20 @@ public enum Metrics {
       let entry = byWeek[week] ?? (0, 0)
       trialWeeks.append(MetricsReport.TrialWeek(week: buckets.label(week), trials: entry.0, converted: entry.1))
     }
-    let active = { (from: Date, to: Date) throws -> Double in Double(try log.activeAccounts(from: from, to: to)) }
+    // Daily and weekly actives, now and a week ago: one pass over the events.
+    let windows = [
+      (now.addingTimeInterval(-day), now), (weekAgo.addingTimeInterval(-day), weekAgo), (weekAgo, now),
+      (weekAgo.addingTimeInterval(-7 * day), weekAgo),
+    ]
+    let active = try log.activeAccounts(in: windows.map { $0.0.epochMilliseconds...$0.1.epochMilliseconds }).map(
+      Double.init)
     return MetricsReport(
       activationRate: .init(value: activation(at: now), weekAgo: activation(at: weekAgo)),
       activationDays: activationDays, trialToPaid: trialWeeks,
       medianTimeToFirstReconciliation: .init(
         value: medianFirstReconciliation(at: now), weekAgo: medianFirstReconciliation(at: weekAgo)),
-      dailyActive: .init(
-        value: try active(now.addingTimeInterval(-day), now),
-        weekAgo: try active(weekAgo.addingTimeInterval(-day), weekAgo)),
-      weeklyActive: .init(
-        value: try active(weekAgo, now), weekAgo: try active(weekAgo.addingTimeInterval(-7 * day), weekAgo)),
+      dailyActive: .init(value: active[0], weekAgo: active[1]),
+      weeklyActive: .init(value: active[2], weekAgo: active[3]),
       mrr: .init(value: mrr(at: now), weekAgo: mrr(at: weekAgo)),
       churnRate: .init(value: churn(at: now), weekAgo: churn(at: weekAgo)), payingAccounts: paying(at: now).count)
   }
@@ -150,10 +153,48 @@ public enum Metrics {
 extension EventLog {
   /// Accounts with at least one event in `from...to`.
   public func activeAccounts(from: Date, to: Date) throws -> Int {
+    try activeAccounts(in: [from.epochMilliseconds...to.epochMilliseconds])[0]
+  }
+
+  /// For each range of epoch milliseconds, the accounts with at least one
+  /// event in it: one pass over the column blocks and the rows since.
+  public func activeAccounts(in ranges: [ClosedRange<Int64>]) throws -> [Int] {
     try store.pool.read { db in
-      try Int.fetchOne(
-        db, sql: "SELECT count(DISTINCT account) FROM analytics_events WHERE ts >= ? AND ts <= ?",
-        arguments: [from.epochMilliseconds, to.epochMilliseconds]) ?? 0
+      let actors = try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_actors") ?? 0
+      // One bit per actor per range.
+      let words = actors / 64 + 1
+      var seen = [UInt64](repeating: 0, count: words * ranges.count)
+      func mark(_ ts: Int64, _ account: Int32) {
+        for (index, range) in ranges.enumerated() where range.contains(ts) {
+          let bit = Int(account)
+          guard bit > 0, bit <= actors else { continue }
+          seen[index * words + bit / 64] |= 1 << UInt64(bit % 64)
+        }
+      }
+      let position =
+        try Int64.fetchOne(db, sql: "SELECT position FROM analytics_sources WHERE name = 'columns'") ?? 0
+      let blocks = try Row.fetchCursor(db, sql: "SELECT count, ts, accounts FROM analytics_columns")
+      while let row = try blocks.next() {
+        let count: Int = row[0]
+        let ts: Data = row[1]
+        let accounts: Data = row[2]
+        ts.withUnsafeBytes { ts in
+          accounts.withUnsafeBytes { accounts in
+            let available = min(count, ts.count / 8, accounts.count / 4)
+            for index in 0..<available {
+              mark(
+                ts.loadUnaligned(fromByteOffset: index * 8, as: Int64.self),
+                accounts.loadUnaligned(fromByteOffset: index * 4, as: Int32.self))
+            }
+          }
+        }
+      }
+      try RawStatement.scanIntegers(
+        db, sql: "SELECT ts, account FROM analytics_events WHERE id > ?", arguments: [position], columns: 2
+      ) { row in mark(row[0], Int32(truncatingIfNeeded: row[1])) }
+      return ranges.indices.map { index in
+        seen[(index * words)..<((index + 1) * words)].reduce(0) { $0 + $1.nonzeroBitCount }
+      }
     }
   }
 }

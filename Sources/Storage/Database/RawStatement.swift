@@ -112,3 +112,22 @@ extension RawStatement {
     guard code == SQLITE_DONE else { throw error(db, code) }
   }
 }
+
+extension RawStatement {
+  /// Binds text straight from bytes, without a copy: they must stay where
+  /// they are, unchanged, until the next ``run(_:)`` (which clears them).
+  public func bind(_ db: GRDB.Database, _ index: Int32, text bytes: UnsafeBufferPointer<UInt8>) throws {
+    let statement = try prepared(db)
+    // A zero-length text is still text, not NULL: SQLite wants a non-null pointer for it.
+    guard let base = bytes.baseAddress, bytes.count > 0 else {
+      sqlite3_bind_text(statement, index, "", 0, nil)
+      return
+    }
+    sqlite3_bind_text(
+      statement, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+  }
+
+  public func bindNull(_ db: GRDB.Database, _ index: Int32) throws {
+    sqlite3_bind_null(try prepared(db), index)
+  }
+}
