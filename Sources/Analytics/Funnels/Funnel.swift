@@ -71,6 +71,34 @@ public struct FunnelOutcome: Sendable, Equatable {
   }
 }
 
+/// One actor's events as the rules read them, in order: the name index
+/// (-1: another event), the time, the breakdown value. Either
+/// ``FunnelEvent``s or keys packed by ``FunnelRules/pack(name:ts:)``.
+public protocol FunnelEventSequence {
+  var count: Int { get }
+  func name(_ index: Int) -> Int32
+  func ts(_ index: Int) -> Int64
+  func value(_ index: Int) -> Int32
+}
+
+extension UnsafeBufferPointer: FunnelEventSequence where Element == FunnelEvent {
+  public func name(_ index: Int) -> Int32 { self[index].name }
+  public func ts(_ index: Int) -> Int64 { self[index].ts }
+  public func value(_ index: Int) -> Int32 { self[index].value }
+}
+
+/// Events packed one to a 64-bit key that sorts as the rules read them:
+/// time (from a base), then rank, then name. See ``FunnelRules/pack(name:ts:)``.
+struct PackedFunnelEvents: FunnelEventSequence {
+  let keys: UnsafeBufferPointer<UInt64>
+  let base: Int64
+
+  var count: Int { keys.count }
+  func name(_ index: Int) -> Int32 { Int32(keys[index] & 0x7F) - 1 }
+  func ts(_ index: Int) -> Int64 { Int64(keys[index] >> 12) + base }
+  func value(_ index: Int) -> Int32 { -1 }
+}
+
 /// PostHog's funnel rules, for one actor at a time. Step names are indexes
 /// into `names`; a name may stand for several steps (`[A, A]`).
 public struct FunnelRules: Sendable {
@@ -83,6 +111,16 @@ public struct FunnelRules: Sendable {
   let exclusionsOf: [[FunnelExclusion]]
   /// Per name index: the order among events at the same instant (its first step).
   let order: [Int]
+  /// `stepsOf` and `exclusionsOf` flattened, for the loop over events: name
+  /// `n`'s steps are `stepList[stepStart[n]..<stepStart[n + 1]]`, its
+  /// exclusions (from, to) likewise.
+  let stepList: [Int]
+  let stepStart: [Int]
+  let exclusionList: [(from: Int, to: Int)]
+  let exclusionStart: [Int]
+
+  /// Times a packed key holds: 2^51 ms from its base, about 71,000 years.
+  static let packedSpan: Int64 = 1 << 51
 
   /// `names` are every name the events can carry; `steps` index into it.
   public init(steps: [Int32], names: Int, window: Int64, mode: FunnelMode, exclusions: [(Int32, Int, Int)] = []) {
@@ -98,6 +136,84 @@ public struct FunnelRules: Sendable {
     }
     self.exclusionsOf = exclusionsOf
     self.order = (0..<names).map { stepsOf[$0].last ?? (exclusionsOf[$0].isEmpty ? steps.count + 2 : steps.count + 1) }
+    stepList = stepsOf.flatMap { $0 }
+    stepStart = [0] + stepsOf.reduce(into: [Int]()) { starts, list in starts.append((starts.last ?? 0) + list.count) }
+    exclusionList = exclusionsOf.flatMap { $0.map { ($0.from, $0.to) } }
+    exclusionStart =
+      [0] + exclusionsOf.reduce(into: [Int]()) { starts, list in starts.append((starts.last ?? 0) + list.count) }
+  }
+
+  /// An event as one key: its time from `base` (0 ≤ ts − base < ``packedSpan``),
+  /// its rank among events at the same instant, its name; keys sort as
+  /// ``sort(_:)`` sorts events.
+  func pack(name: Int32, ts: Int64, base: Int64) -> UInt64 {
+    UInt64(ts - base) << 12 | UInt64(rank(name)) << 7 | UInt64(name + 1)
+  }
+
+  /// Sorts packed keys. An actor's keys come as a few runs already in
+  /// order (one per event name, as the column blocks hold them), so runs
+  /// are merged pairwise through `spare` (a buffer as large as `keys`);
+  /// a short list takes an insertion sort.
+  func sort(_ keys: UnsafeMutableBufferPointer<UInt64>, spare: UnsafeMutableBufferPointer<UInt64>) {
+    let count = keys.count
+    guard count > 64 else {
+      for index in 1..<max(1, count) {
+        let moving = keys[index]
+        var position = index
+        while position > 0, keys[position - 1] > moving {
+          keys[position] = keys[position - 1]
+          position -= 1
+        }
+        keys[position] = moving
+      }
+      return
+    }
+    var source = keys
+    var target = spare
+    while true {
+      // One pass: each pair of neighbouring runs merged into `target`.
+      var start = 0
+      var runs = 0
+      while start < count {
+        var middle = start + 1
+        while middle < count, source[middle - 1] <= source[middle] { middle += 1 }
+        var end = middle
+        if end < count {
+          end += 1
+          while end < count, source[end - 1] <= source[end] { end += 1 }
+        }
+        var left = start
+        var right = middle
+        var out = start
+        while left < middle, right < end {
+          if source[right] < source[left] {
+            target[out] = source[right]
+            right += 1
+          } else {
+            target[out] = source[left]
+            left += 1
+          }
+          out += 1
+        }
+        while left < middle {
+          target[out] = source[left]
+          left += 1
+          out += 1
+        }
+        while right < end {
+          target[out] = source[right]
+          right += 1
+          out += 1
+        }
+        runs += 1
+        start = end
+      }
+      swap(&source, &target)
+      if runs <= 1 { break }
+    }
+    if source.baseAddress != keys.baseAddress {
+      _ = keys.update(fromContentsOf: UnsafeMutableBufferPointer(rebasing: source[0..<count]))
+    }
   }
 
   /// Sorts one actor's events as the rules read them: by time, and at the
@@ -154,17 +270,25 @@ public struct FunnelRules: Sendable {
   }
 
   public func outcome(_ events: [FunnelEvent], scratch: inout Scratch) -> FunnelOutcome {
-    mode == .any ? anyOrder(events) : ordered(events, scratch: &scratch)
+    mode == .any
+      ? anyOrder(events) : events.withUnsafeBufferPointer { ordered($0, scratch: &scratch) }
+  }
+
+  /// One actor's outcome from packed keys, sorted.
+  func outcome(packed: PackedFunnelEvents, scratch: inout Scratch) -> FunnelOutcome {
+    guard mode == .any else { return ordered(packed, scratch: &scratch) }
+    return anyOrder(
+      (0..<packed.count).map { FunnelEvent(name: packed.name($0), ts: packed.ts($0), value: packed.value($0)) })
   }
 
   func ordered(_ events: [FunnelEvent]) -> FunnelOutcome {
     var scratch = Scratch()
-    return ordered(events, scratch: &scratch)
+    return events.withUnsafeBufferPointer { ordered($0, scratch: &scratch) }
   }
 
   /// The array model of PostHog's aggregate_funnel: per level, the chain
   /// that last got there; a chain only ever advances from its own level.
-  func ordered(_ events: [FunnelEvent], scratch: inout Scratch) -> FunnelOutcome {
+  func ordered<Events: FunnelEventSequence>(_ events: Events, scratch: inout Scratch) -> FunnelOutcome {
     let count = steps.count
     scratch.enteredChain.removeAll(keepingCapacity: true)
     scratch.enteredChain.append(contentsOf: repeatElement(-1, count: count + 1))
@@ -176,54 +300,56 @@ public struct FunnelRules: Sendable {
     scratch.value.removeAll(keepingCapacity: true)
     scratch.times.removeAll(keepingCapacity: true)
     var sequence = 0
-    for event in events {
-      let own = event.name >= 0 ? stepsOf[Int(event.name)] : []
-      let exclusions = event.name >= 0 ? exclusionsOf[Int(event.name)] : []
+    for index in 0..<events.count {
+      let name = events.name(index)
+      let ts = events.ts(index)
+      let own = name >= 0 ? stepStart[Int(name)]..<stepStart[Int(name) + 1] : 0..<0
+      let exclusions = name >= 0 ? exclusionStart[Int(name)]..<exclusionStart[Int(name) + 1] : 0..<0
       if mode == .strict && own.isEmpty && exclusions.isEmpty {
         // Anything that is not a step breaks every chain.
         for level in 1...count { scratch.enteredChain[level] = -1 }
         continue
       }
-      for step in own {
+      for slot in own {
+        let step = stepList[slot]
         if step == 1 {
           // Every step-1 event starts a chain; the latest replaces the last.
           let chain = scratch.level.count
           scratch.level.append(1)
           scratch.reached.append(sequence)
           scratch.excluded.append(false)
-          scratch.value.append(event.value)
-          scratch.times.append(event.ts)
+          scratch.value.append(events.value(index))
+          scratch.times.append(ts)
           scratch.times.append(contentsOf: repeatElement(0, count: count - 1))
           sequence += 1
           scratch.enteredChain[1] = chain
-          scratch.enteredStart[1] = event.ts
+          scratch.enteredStart[1] = ts
         } else {
           let chain = scratch.enteredChain[step - 1]
-          guard chain >= 0, event.ts - scratch.enteredStart[step - 1] <= window,
-            scratch.enteredChain[step] != chain
+          guard chain >= 0, ts - scratch.enteredStart[step - 1] <= window, scratch.enteredChain[step] != chain
           else { continue }
           scratch.enteredChain[step] = chain
           scratch.enteredStart[step] = scratch.enteredStart[step - 1]
           if step > scratch.level[chain] {
             scratch.level[chain] = step
             scratch.reached[chain] = sequence
-            scratch.times[chain * count + step - 1] = event.ts
-            if scratch.value[chain] < 0 { scratch.value[chain] = event.value }
+            scratch.times[chain * count + step - 1] = ts
+            if scratch.value[chain] < 0 { scratch.value[chain] = events.value(index) }
             sequence += 1
           }
         }
       }
-      for exclusion in exclusions {
+      for slot in exclusions {
+        let exclusion = exclusionList[slot]
         for level in exclusion.from..<exclusion.to {
           let chain = scratch.enteredChain[level]
-          guard chain >= 0, event.ts - scratch.enteredStart[level] <= window,
-            scratch.enteredChain[exclusion.to] != chain
+          guard chain >= 0, ts - scratch.enteredStart[level] <= window, scratch.enteredChain[exclusion.to] != chain
           else { continue }
           scratch.excluded[chain] = true
         }
       }
       if mode == .strict {
-        for level in 1...count where !own.contains(level) { scratch.enteredChain[level] = -1 }
+        for level in 1...count where !stepList[own].contains(level) { scratch.enteredChain[level] = -1 }
       }
     }
     guard let best = scratch.level.max() else { return FunnelOutcome(level: 0, times: []) }

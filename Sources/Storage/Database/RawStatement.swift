@@ -131,3 +131,34 @@ extension RawStatement {
     sqlite3_bind_null(try prepared(db), index)
   }
 }
+
+extension RawStatement {
+  /// Runs `sql` on any connection and hands each row's columns to `body`
+  /// without copying them: the first `integers` as integers, the next
+  /// `blobs` as the bytes SQLite holds (valid only during the call). For
+  /// reading column blocks of millions of values.
+  public static func scanBlobs(
+    _ db: GRDB.Database, sql: String, arguments: StatementArguments = [], integers: Int32, blobs: Int32,
+    _ body: (UnsafeBufferPointer<Int64>, [UnsafeRawBufferPointer]) throws -> Void
+  ) throws {
+    let statement = try db.makeStatement(sql: sql)
+    try statement.setArguments(arguments)
+    let handle = statement.sqliteStatement
+    defer { sqlite3_reset(handle) }
+    var values = [Int64](repeating: 0, count: Int(integers))
+    var bytes = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: Int(blobs))
+    var code = sqlite3_step(handle)
+    while code == SQLITE_ROW {
+      for column in 0..<integers { values[Int(column)] = sqlite3_column_int64(handle, column) }
+      for blob in 0..<blobs {
+        let column = integers + blob
+        let start = sqlite3_column_blob(handle, column)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        bytes[Int(blob)] = UnsafeRawBufferPointer(start: start, count: start == nil ? 0 : count)
+      }
+      try values.withUnsafeBufferPointer { try body($0, bytes) }
+      code = sqlite3_step(handle)
+    }
+    guard code == SQLITE_DONE else { throw error(db, code) }
+  }
+}
