@@ -845,6 +845,29 @@ func analyticsBench() throws {
   }
   let fresh = try log.funnel(query).steps
   print("  (refreshed figures equal a fresh computation: \(state.result.steps == fresh))")
+  // The whole Funnels pane (its saved "onboarding" funnel, the dropped
+  // accounts per step, the weekly retention triangle), first, then after
+  // each 100 new events, with what it keeps between loads.
+  let cache = GrowthCache()
+  var request = GrowthRequest()
+  request.funnel = 1
+  let paneNow = Date(timeIntervalSince1970: 1_769_500_000)
+  var view: GrowthView?
+  timings("Funnels pane load, first", rounds: 1) {
+    view = GrowthData.load(request, settings: AnalyticsSettings(), log: log, lifecycle: nil, now: paneNow, cache: cache)
+  }
+  timings("Funnels pane load after 100 new events", rounds: 9, note: "  (goal under 10 ms)") {
+    round += 1
+    let events = (0..<100).map { index in
+      TrackedEvent(
+        name: names[index % 4], accountID: "acc\((round * 977 + index * 131) % 40_000)",
+        at: Date(timeIntervalSince1970: 1_769_000_000 + Double(round * 100 + index)))
+    }
+    _ = try! log.track(events, source: "bench", position: Int64(round))
+    view = GrowthData.load(request, settings: AnalyticsSettings(), log: log, lifecycle: nil, now: paneNow, cache: cache)
+  }
+  let uncached = GrowthData.load(request, settings: AnalyticsSettings(), log: log, lifecycle: nil, now: paneNow)
+  print("  (the kept pane equals one computed afresh: \(view == uncached), \(view?.error ?? "no error"))")
   var retention = RetentionQuery(startEvent: "signup", returnEvent: "reconciliation.completed")
   retention.periods = 8
   timings("weekly retention, 8 periods, same events", rounds: 3) { _ = try! log.retention(retention) }
@@ -860,6 +883,8 @@ func analyticsBench() throws {
     _ = try EventImport(log: bigLog).run(try FileHandle(forReadingFrom: bigFile), source: "bench")
   }
   try? FileManager.default.removeItem(at: bigFile)
+  // As `opsdeck events import` leaves it when it exits: the WAL copied in.
+  try bigStore.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
   resetPeakMemory()
   let bigBefore = residentMB()
   print("  (\(bigLines) events, 360,000 accounts)")
@@ -871,16 +896,32 @@ func analyticsBench() throws {
   let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
     "opsdeck")
   if FileManager.default.isExecutableFile(atPath: binary.path) {
-    var runs: [(output: String, seconds: Double, peakMB: Double)] = []
+    // Through a small Python parent: a child spawned straight from this
+    // process would report this process's memory as its own (Linux keeps
+    // the high-water mark across vfork and exec).
+    let measure = """
+      import resource, subprocess, sys, time
+      start = time.monotonic()
+      code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+      print("%.4f %d %d" % (time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code))
+      """
+    var runs: [(seconds: Double, peakMB: Double, status: Int)] = []
     for _ in 0..<3 {
-      runs.append(
-        spawned(binary.path, ["--db", bigPath, "funnel", "--steps", names.joined(separator: ","), "--json"]))
+      let output = spawned(
+        "/usr/bin/env",
+        [
+          "python3", "-c", measure, binary.path, "--db", bigPath, "funnel", "--steps", names.joined(separator: ","),
+          "--json",
+        ]
+      ).output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+      if output.count == 3 { runs.append((output[0], output[1] / 1024, Int(output[2]))) }
     }
-    let best = runs.min { $0.seconds < $1.seconds }!
-    print(
-      "opsdeck funnel, 10M events (whole command)".padding(toLength: 44, withPad: " ", startingAt: 0)
-        + String(
-          format: "  %.0f ms, peak memory %.0f MB (goal under 0.5 s and 200 MB)", best.seconds * 1000, best.peakMB)
-        + (best.output.contains("\"steps\"") ? "" : "  FAILED: \(best.output.prefix(200))"))
+    if let best = runs.min(by: { $0.seconds < $1.seconds }) {
+      print(
+        "opsdeck funnel, 10M events (whole command)".padding(toLength: 44, withPad: " ", startingAt: 0)
+          + String(
+            format: "  %.0f ms, peak memory %.0f MB (goal under 0.5 s and 200 MB)", best.seconds * 1000, best.peakMB)
+          + (best.status == 0 ? "" : "  FAILED: exit \(best.status)"))
+    }
   }
 }

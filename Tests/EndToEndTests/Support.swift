@@ -59,8 +59,6 @@ final class RunningProcess {
   private let outURL: URL
   private let errURL: URL
   private var status: Int32?
-  /// The most memory the process held (kilobytes), once it has ended.
-  private(set) var maxResidentKB = 0
 
   init(
     _ executable: String, _ arguments: [String], in directory: URL, environment: [String: String],
@@ -109,10 +107,8 @@ final class RunningProcess {
   var isRunning: Bool {
     if status != nil { return false }
     var raw: Int32 = 0
-    var usage = rusage()
-    if wait4(pid, &raw, WNOHANG, &usage) == pid {
+    if waitpid(pid, &raw, WNOHANG) == pid {
       status = Self.exitCode(raw)
-      maxResidentKB = usage.ru_maxrss
       return false
     }
     return true

@@ -78,8 +78,8 @@ extension EventLog {
   }
 
   /// Every event of the given names (nil: every name) as columns: the
-  /// folded blocks, then the rows written since.
-  func columns(_ db: GRDB.Database, names: [Int64: Int32]?) throws -> EventColumns {
+  /// folded blocks, then the rows written since (up to row `last`).
+  func columns(_ db: GRDB.Database, names: [Int64: Int32]?, through last: Int64 = .max) throws -> EventColumns {
     var columns = EventColumns()
     if names?.isEmpty == true { return columns }
     let position =
@@ -100,8 +100,8 @@ extension EventLog {
     }
     let tail = names.map { "AND name_id IN (\($0.keys.map(String.init).joined(separator: ",")))" } ?? ""
     try RawStatement.scanIntegers(
-      db, sql: "SELECT name_id, ts, account, coalesce(user, 0) FROM analytics_events WHERE id > ? \(tail)",
-      arguments: [position], columns: 4
+      db, sql: "SELECT name_id, ts, account, coalesce(user, 0) FROM analytics_events WHERE id > ? AND id <= ? \(tail)",
+      arguments: [position, last], columns: 4
     ) { row in
       columns.names.append(names?[row[0]] ?? Int32(truncatingIfNeeded: row[0]))
       columns.ts.append(row[1])

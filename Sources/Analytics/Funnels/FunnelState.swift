@@ -309,43 +309,54 @@ public struct FunnelState: Sendable {
   /// was built, is built afresh.
   @discardableResult
   public mutating func refresh(_ log: EventLog) throws -> Bool {
-    try log.store.pool.read { db in
-      let last = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
-      guard last > watermark else { return false }
-      var names = Set<Int64>()
-      for name in query.steps + query.exclusions.map(\.event) {
-        if let id = try Int64.fetchOne(
-          db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
-        {
-          names.insert(id)
+    // What the database holds since the last read, read in one go.
+    let state = self
+    let reading: (last: Int64, rows: [(actor: Int, name: Int64, ts: Int64, value: DatabaseValue)])? =
+      try log.store.pool.read { db in
+        let last = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
+        guard last > state.watermark else { return (last, []) }
+        var names = Set<Int64>()
+        for name in state.query.steps + state.query.exclusions.map(\.event) {
+          if let id = try Int64.fetchOne(
+            db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
+          {
+            names.insert(id)
+          }
         }
-      }
-      if names != Set(nameIDs.keys) || extraCount > Self.extraLimit {
-        self = try FunnelState(query: query, log: log)
-        return true
-      }
-      var affected = Set<Int>()
-      let cursor = try Row.fetchCursor(
-        db, sql: rowsSQL(withValue: query.breakdown != nil), arguments: rowsArguments(after: watermark, through: last))
-      while let row = try cursor.next() {
-        guard let actor = row[0] as Int?, actor > 0 else { continue }
-        let ts: Int64 = row[2]
-        if packed, ts < base || ts >= base + FunnelRules.packedSpan {
-          // Outside what the keys hold: build afresh (as rows).
-          self = try FunnelState(query: query, log: log)
-          return true
+        // A name seen for the first time: nothing to refresh, all to build.
+        guard names == Set(state.nameIDs.keys), state.extraCount <= Self.extraLimit else { return nil }
+        var rows: [(actor: Int, name: Int64, ts: Int64, value: DatabaseValue)] = []
+        let cursor = try Row.fetchCursor(
+          db, sql: state.rowsSQL(withValue: state.query.breakdown != nil),
+          arguments: state.rowsArguments(after: state.watermark, through: last))
+        while let row = try cursor.next() {
+          guard let actor = row[0] as Int?, actor > 0 else { continue }
+          rows.append((actor, row[1], row[2], state.query.breakdown != nil ? row[3] : .null))
         }
-        let value = query.breakdown != nil ? valueIndex(row[3]) : -1
-        extra[actor, default: []].append(FunnelEvent(name: Int32(index(of: row[1])), ts: row[2], value: value))
-        extraCount += 1
-        affected.insert(actor)
+        return (last, rows)
       }
-      watermark = last
-      if let highest = affected.max(), highest >= outcomes.actors { outcomes.resize(highest + 1) }
-      var work = Work()
-      for actor in affected { compute(actor, &work) }
+    guard let reading else {
+      self = try FunnelState(query: query, log: log)
       return true
     }
+    if packed, reading.rows.contains(where: { $0.ts < base || $0.ts >= base + FunnelRules.packedSpan }) {
+      // Outside what the keys hold: build afresh (as rows).
+      self = try FunnelState(query: query, log: log)
+      return true
+    }
+    let changed = reading.last > watermark
+    watermark = max(watermark, reading.last)
+    var affected = Set<Int>()
+    for row in reading.rows {
+      let value = query.breakdown != nil ? valueIndex(row.value) : -1
+      extra[row.actor, default: []].append(FunnelEvent(name: Int32(index(of: row.name)), ts: row.ts, value: value))
+      extraCount += 1
+      affected.insert(row.actor)
+    }
+    if let highest = affected.max(), highest >= outcomes.actors { outcomes.resize(highest + 1) }
+    var work = Work()
+    for actor in affected { compute(actor, &work) }
+    return changed
   }
 
   /// The figures as they stand.

@@ -121,45 +121,103 @@ extension EventLog {
   /// The retention triangle: one cohort per period from `from` (or the
   /// first start event) for `periods` periods.
   public func retention(_ query: RetentionQuery) throws -> [RetentionCohort] {
+    try RetentionState(query: query, log: self).cohorts()
+  }
+}
+
+/// A retention report computed and kept: per actor, the periods of its
+/// start events and of its returns. ``refresh(_:)`` folds in only the
+/// events written since.
+public struct RetentionState: Sendable {
+  public let query: RetentionQuery
+  var buckets: Buckets
+  let startID: Int64?
+  let returnID: Int64?
+  var watermark: Int64 = 0
+  var starts: [Int64: Set<Int64>] = [:]
+  var firstStart: [Int64: Int64] = [:]
+  var returns: [Int64: Set<Int64>] = [:]
+
+  public init(query: RetentionQuery, log: EventLog) throws {
     guard (1...120).contains(query.periods) else { throw AnalyticsInputError("invalid --periods: expected 1 to 120") }
     if let from = query.from, let to = query.to, from > to {
       throw AnalyticsInputError("invalid --from/--to: --from is after --to")
     }
-    var buckets = try Buckets(tz: query.timeZone, period: query.period, weekStartsMonday: query.weekStartsMonday)
-    // Per actor: the buckets of its start events and of its returns.
-    var starts: [Int64: Set<Int64>] = [:]
-    var firstStart: [Int64: Int64] = [:]
-    var returns: [Int64: Set<Int64>] = [:]
-    try store.pool.read { db in
+    self.query = query
+    buckets = try Buckets(tz: query.timeZone, period: query.period, weekStartsMonday: query.weekStartsMonday)
+    // Names, how far the rows go, the folded columns and the rows since:
+    // all in one read, as a funnel reads them.
+    let (startID, returnID, watermark, columns) = try log.store.pool.read { db in
       func id(_ name: String) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
       }
       let startID = try id(query.startEvent)
       let returnID = try id(query.returnEvent)
+      let watermark = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
       var ids: [Int64: Int32] = [:]
       if let returnID { ids[returnID] = 1 }
       if let startID { ids[startID] = 0 }
-      guard !ids.isEmpty else { return }
-      // The folded columns, then the rows since: as a funnel reads them.
-      let columns = try columns(db, names: ids)
-      let to = query.to?.epochMilliseconds ?? Int64.max
-      let from = query.from?.epochMilliseconds ?? Int64.min
-      for index in 0..<columns.count {
-        let ts = columns.ts[index]
-        guard ts <= to else { continue }
-        let who = Int64(query.byUser ? columns.users[index] : columns.accounts[index])
-        guard who > 0 else { continue }
-        let bucket = buckets.bucket(ts)
-        let isStart = startID != nil && columns.names[index] == 0
-        let isReturn = returnID != nil && (returnID == startID || columns.names[index] == 1)
-        if isStart {
-          // First-time cohorts look at the first start ever, even before --from.
-          if ts < firstStart[who] ?? Int64.max { firstStart[who] = ts }
-          if ts >= from { starts[who, default: []].insert(bucket) }
-        }
-        if isReturn { returns[who, default: []].insert(bucket) }
-      }
+      return (startID, returnID, watermark, try log.columns(db, names: ids, through: watermark))
     }
+    (self.startID, self.returnID, self.watermark) = (startID, returnID, watermark)
+    for index in 0..<columns.count {
+      add(
+        name: columns.names[index] == 0 ? startID : returnID, ts: columns.ts[index],
+        actor: Int64(query.byUser ? columns.users[index] : columns.accounts[index]))
+    }
+  }
+
+  private mutating func add(name: Int64?, ts: Int64, actor who: Int64) {
+    guard ts <= query.to?.epochMilliseconds ?? Int64.max, who > 0, let name else { return }
+    let bucket = buckets.bucket(ts)
+    if name == startID {
+      // First-time cohorts look at the first start ever, even before --from.
+      if ts < firstStart[who] ?? Int64.max { firstStart[who] = ts }
+      if ts >= query.from?.epochMilliseconds ?? Int64.min { starts[who, default: []].insert(bucket) }
+    }
+    if name == returnID { returns[who, default: []].insert(bucket) }
+  }
+
+  /// Folds in the events written since the last read; whether there were any.
+  @discardableResult
+  public mutating func refresh(_ log: EventLog) throws -> Bool {
+    let ids = [startID, returnID].compactMap { $0 }
+    let (startNow, returnNow) = try log.store.pool.read { db in
+      func id(_ name: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
+      }
+      return (try id(query.startEvent), try id(query.returnEvent))
+    }
+    if startNow != startID || returnNow != returnID {
+      // A name seen for the first time: read everything again.
+      self = try RetentionState(query: query, log: log)
+      return true
+    }
+    guard !ids.isEmpty else { return false }
+    var rows: [(Int64, Int64, Int64)] = []
+    var last = watermark
+    try log.store.pool.read { db in
+      try RawStatement.scanIntegers(
+        db,
+        sql: """
+          SELECT id, name_id, ts, \(query.byUser ? "coalesce(user, 0)" : "account") FROM analytics_events
+          WHERE id > ? AND name_id IN (\(ids.map(String.init).joined(separator: ",")))
+          """, arguments: [watermark], columns: 4
+      ) { row in
+        rows.append((row[1], row[2], row[3]))
+        last = max(last, row[0])
+      }
+      last = max(last, try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0)
+    }
+    for (name, ts, actor) in rows { add(name: name, ts: ts, actor: actor) }
+    let changed = !rows.isEmpty
+    watermark = last
+    return changed
+  }
+
+  /// The triangle as it stands.
+  public func cohorts() -> [RetentionCohort] {
+    var buckets = self.buckets
     let fromBucket = query.from.map { buckets.bucket($0.epochMilliseconds) }
     var cohorts: [Int64: [Int64]] = [:]  // bucket → actors
     for (actor, periods) in starts {

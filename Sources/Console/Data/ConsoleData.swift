@@ -111,6 +111,8 @@ public struct ConsoleDataSource: Sendable {
   public let lifecycle: Lifecycle?
   /// The saved reports of the Funnels pane.
   public let analytics: AnalyticsSettings
+  /// What the Funnels pane computed, kept between loads.
+  public let growthCache = GrowthCache()
 
   public init(
     jobs: JobStore, breakers: [String: BreakerSettings] = [:], lifecycle: Lifecycle? = nil,
@@ -191,7 +193,8 @@ public struct ConsoleDataSource: Sendable {
     }
     if let growth = request.growth {
       snapshot.growth = GrowthData.load(
-        growth, settings: analytics, log: EventLog(store: jobs.store), lifecycle: lifecycle, now: now)
+        growth, settings: analytics, log: EventLog(store: jobs.store), lifecycle: lifecycle, now: now,
+        cache: growthCache)
     }
     return snapshot
   }

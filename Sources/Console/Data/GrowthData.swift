@@ -53,15 +53,20 @@ public enum GrowthData {
     }
   }
 
-  /// The view for `request` at `now`.
+  /// The view for `request` at `now`. With a `cache`, what the last load
+  /// computed is refreshed with the events written since rather than
+  /// computed again.
   public static func load(
-    _ request: GrowthRequest, settings: AnalyticsSettings, log: EventLog, lifecycle: Lifecycle?, now: Date
+    _ request: GrowthRequest, settings: AnalyticsSettings, log: EventLog, lifecycle: Lifecycle?, now: Date,
+    cache: GrowthCache = GrowthCache()
   ) -> GrowthView {
     let saved = settings.funnels.isEmpty ? AnalyticsSettings.seedFunnels : settings.funnels
     let chosen = saved[min(max(0, request.funnel), saved.count - 1)]
     var query = chosen.query
     if let window = request.window { query.window = window }
-    if let days = request.days { query.from = now.addingTimeInterval(-Double(days) * 86_400) }
+    // "The last N days" from the start of that UTC day: the same query all
+    // day long, so a kept funnel can be refreshed instead of recomputed.
+    if let days = request.days { query.from = Self.startOfDay(now.addingTimeInterval(-Double(days) * 86_400)) }
     if !request.breakdown { query.breakdown = nil }
     let reports = settings.retention.isEmpty ? AnalyticsSettings.seedRetention : settings.retention
     let report = reports[min(max(0, request.retention), reports.count - 1)]
@@ -70,23 +75,28 @@ public enum GrowthData {
       steps: [], breakdown: [], dropped: [], retentionNames: reports.map(\.name), retentionName: report.name,
       retention: [], retentionPeriod: report.query.period, metrics: nil, error: nil)
     do {
-      let result = try log.funnel(query)
+      let result = try cache.funnel(query, log: log)
       view.steps = result.steps
       view.breakdown = result.breakdown.map { GrowthView.Group(value: $0.value, steps: $0.steps) }
-      view.dropped = try [[]] + (2...max(2, query.steps.count)).map { try log.dropped(result, at: $0, limit: 500) }
+      view.dropped = try [[]] + (2...max(2, query.steps.count)).map { try cache.dropped(result, at: $0, log: log) }
+      // Eight periods back from the start of the day (the same query all day).
       var retention = report.query
-      retention.to = now
       retention.periods = 8
-      retention.from = now.addingTimeInterval(-Double(Self.span(retention.period) * 7))
-      view.retention = try log.retention(retention)
+      retention.from = Self.startOfDay(now.addingTimeInterval(-Double(Self.span(retention.period) * 7)))
+      view.retention = try cache.retention(retention, log: log)
       if let lifecycle {
-        view.metrics = try Metrics.compute(
-          facts: try facts(lifecycle), log: log, now: now, activationDays: settings.activationDays)
+        view.metrics = try cache.metrics(now: now) {
+          try Metrics.compute(facts: try facts(lifecycle), log: log, now: now, activationDays: settings.activationDays)
+        }
       }
     } catch {
       view.error = "\(error)"
     }
     return view
+  }
+
+  static func startOfDay(_ date: Date) -> Date {
+    Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
   }
 
   /// Seconds in one period (months taken as 30 days for the range's start).
@@ -96,5 +106,66 @@ public enum GrowthData {
     case .week: return 7 * 86_400
     case .month: return 30 * 86_400
     }
+  }
+}
+
+/// What the Funnels pane keeps from one load to the next: the funnel and
+/// the retention report last computed (refreshed with the events written
+/// since, recomputed only when the question changes), the names of the
+/// actors shown, and the metrics (computed again at most every 30 s).
+public final class GrowthCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var funnel: FunnelState?
+  private var retention: RetentionState?
+  private var names: [Int64: String] = [:]
+  private var metrics: (at: Date, report: MetricsReport)?
+  static let metricsAge: TimeInterval = 30
+
+  public init() {}
+
+  func funnel(_ query: FunnelQuery, log: EventLog) throws -> FunnelResult {
+    try lock.withLock {
+      if var kept = funnel, kept.query == query {
+        try kept.refresh(log)
+        funnel = kept
+      } else {
+        funnel = try FunnelState(query: query, log: log)
+      }
+      return funnel!.result
+    }
+  }
+
+  func retention(_ query: RetentionQuery, log: EventLog) throws -> [RetentionCohort] {
+    try lock.withLock {
+      if var kept = retention, kept.query == query {
+        try kept.refresh(log)
+        retention = kept
+      } else {
+        retention = try RetentionState(query: query, log: log)
+      }
+      return retention!.cohorts()
+    }
+  }
+
+  /// The actors who dropped off at `step`, by name, sorted (at most `limit`):
+  /// names looked up once per actor.
+  func dropped(_ result: FunnelResult, at step: Int, log: EventLog, limit: Int = 500) throws -> [String] {
+    let ids = result.droppedIDs(at: step)
+    let known = lock.withLock { names }
+    let missing = ids.filter { known[$0] == nil }
+    let found = try log.keys(missing)
+    return lock.withLock {
+      for (id, name) in zip(missing, found) { names[id] = name }
+      return Array(ids.map { names[$0] ?? "#\($0)" }.sorted().prefix(limit))
+    }
+  }
+
+  func metrics(now: Date, _ compute: () throws -> MetricsReport) throws -> MetricsReport {
+    if let kept = lock.withLock({ metrics }), abs(now.timeIntervalSince(kept.at)) < Self.metricsAge {
+      return kept.report
+    }
+    let report = try compute()
+    lock.withLock { metrics = (now, report) }
+    return report
   }
 }
