@@ -121,6 +121,11 @@ struct FunnelQueryTests {
     var retention = RetentionQuery(startEvent: "signup", returnEvent: "recon")
     retention.period = .day
     var kept = try RetentionState(query: retention, log: log)
+    var ranged = retention
+    ranged.from = base.addingTimeInterval(30_000)
+    ranged.timeZone = "America/New_York"
+    ranged.recurring = true
+    var keptRanged = try RetentionState(query: ranged, log: log)
     for round in 0..<3 {
       // "recon" appears only now: the kept funnels were built without it.
       try add(150, names: ["signup", "bank", "recon", "other", "cancel"])
@@ -136,6 +141,8 @@ struct FunnelQueryTests {
       }
       try kept.refresh(log)
       #expect(kept.cohorts() == (try log.retention(retention)))
+      try keptRanged.refresh(log)
+      #expect(keptRanged.cohorts() == (try log.retention(ranged)))
     }
   }
 

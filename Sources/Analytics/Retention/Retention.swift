@@ -137,6 +137,10 @@ public struct RetentionState: Sendable {
   var starts: [Int64: Set<Int64>] = [:]
   var firstStart: [Int64: Int64] = [:]
   var returns: [Int64: Set<Int64>] = [:]
+  /// The triangle: the first cohort's bucket, and per cohort its size and
+  /// counts by periods later. Kept up to date by ``refresh(_:)``.
+  var firstCohort: Int64?
+  var rows: [(size: Int, counts: [Int])] = []
 
   public init(query: RetentionQuery, log: EventLog) throws {
     guard (1...120).contains(query.periods) else { throw AnalyticsInputError("invalid --periods: expected 1 to 120") }
@@ -165,6 +169,7 @@ public struct RetentionState: Sendable {
         name: columns.names[index] == 0 ? startID : returnID, ts: columns.ts[index],
         actor: Int64(query.byUser ? columns.users[index] : columns.accounts[index]))
     }
+    countAll()
   }
 
   private mutating func add(name: Int64?, ts: Int64, actor who: Int64) {
@@ -194,7 +199,7 @@ public struct RetentionState: Sendable {
       return true
     }
     guard !ids.isEmpty else { return false }
-    var rows: [(Int64, Int64, Int64)] = []
+    var fresh: [(Int64, Int64, Int64)] = []
     var last = watermark
     try log.store.pool.read { db in
       try RawStatement.scanIntegers(
@@ -204,46 +209,89 @@ public struct RetentionState: Sendable {
           WHERE id > ? AND name_id IN (\(ids.map(String.init).joined(separator: ",")))
           """, arguments: [watermark], columns: 4
       ) { row in
-        rows.append((row[1], row[2], row[3]))
+        fresh.append((row[1], row[2], row[3]))
         last = max(last, row[0])
       }
       last = max(last, try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0)
     }
-    for (name, ts, actor) in rows { add(name: name, ts: ts, actor: actor) }
-    let changed = !rows.isEmpty
+    // The actors concerned leave the triangle, change, and come back.
+    let affected = Set(fresh.map { $0.2 })
+    for actor in affected { count(actor, by: -1) }
+    for (name, ts, actor) in fresh { add(name: name, ts: ts, actor: actor) }
+    let before = firstCohort
+    if query.from == nil, let earliest = affected.compactMap({ cohortBuckets($0).min() }).min(),
+      earliest < before ?? Int64.max
+    {
+      // A cohort before the first: the triangle starts elsewhere.
+      countAll()
+    } else {
+      for actor in affected { count(actor, by: 1) }
+    }
+    let changed = !fresh.isEmpty
     watermark = last
     return changed
   }
 
-  /// The triangle as it stands.
-  public func cohorts() -> [RetentionCohort] {
-    var buckets = self.buckets
-    let fromBucket = query.from.map { buckets.bucket($0.epochMilliseconds) }
-    var cohorts: [Int64: [Int64]] = [:]  // bucket → actors
-    for (actor, periods) in starts {
-      if query.recurring {
-        for period in periods { cohorts[period, default: []].append(actor) }
-      } else if let first = firstStart[actor] {
-        let bucket = buckets.bucket(first)
-        if let fromBucket, bucket < fromBucket { continue }
-        cohorts[bucket, default: []].append(actor)
+  var step: Int64 { query.period == .week ? 7 : 1 }
+
+  /// The cohorts an actor belongs to: every period it started in
+  /// (recurring), or the period of its first start ever if that is in range.
+  mutating func cohortBuckets(_ actor: Int64) -> [Int64] {
+    guard let periods = starts[actor] else { return [] }
+    if query.recurring { return Array(periods) }
+    guard let first = firstStart[actor] else { return [] }
+    let bucket = buckets.bucket(first)
+    if let from = query.from, bucket < buckets.bucket(from.epochMilliseconds) { return [] }
+    return [bucket]
+  }
+
+  /// Adds (`by` 1) or takes away (-1) what an actor counts in the triangle.
+  mutating func count(_ actor: Int64, by change: Int) {
+    guard let firstCohort else { return }
+    for cohort in cohortBuckets(actor) {
+      let offset = cohort - firstCohort
+      guard offset >= 0, offset % step == 0, offset / step < Int64(rows.count) else { continue }
+      let row = Int(offset / step)
+      rows[row].size += change
+      rows[row].counts[0] += change
+      for target in returns[actor] ?? [] {
+        let later = target - cohort
+        guard later > 0, later % step == 0, later / step < Int64(rows[row].counts.count) else { continue }
+        rows[row].counts[Int(later / step)] += change
       }
     }
-    guard let firstCohort = fromBucket ?? cohorts.keys.min() else { return [] }
+  }
+
+  /// The triangle from scratch: its rows, then every actor counted in.
+  mutating func countAll() {
+    let fromBucket = query.from.map { buckets.bucket($0.epochMilliseconds) }
+    var earliest: Int64?
+    if fromBucket == nil {
+      for actor in starts.keys {
+        for cohort in cohortBuckets(actor) { earliest = min(earliest ?? cohort, cohort) }
+      }
+    }
+    firstCohort = fromBucket ?? earliest
+    rows = []
+    guard let firstCohort else { return }
     let lastBucket = query.to.map { buckets.bucket($0.epochMilliseconds) }
-    var result: [RetentionCohort] = []
-    for index in 0..<Int64(query.periods) {
+    let periods = Int64(query.periods)
+    for index in 0..<periods {
       let bucket = buckets.advance(firstCohort, by: index)
       if let lastBucket, bucket > lastBucket { break }
-      let members = cohorts[bucket] ?? []
-      var counts = [members.count]
-      for later in 1..<Int64(query.periods) - index {
-        let target = buckets.advance(bucket, by: later)
-        if let lastBucket, target > lastBucket { break }
-        counts.append(members.filter { returns[$0]?.contains(target) == true }.count)
-      }
-      result.append(RetentionCohort(start: buckets.label(bucket), size: members.count, counts: counts))
+      var length = periods - index
+      if let lastBucket { length = min(length, (lastBucket - bucket) / step + 1) }
+      rows.append((0, [Int](repeating: 0, count: Int(length))))
     }
-    return result
+    for actor in starts.keys { count(actor, by: 1) }
+  }
+
+  /// The triangle as it stands.
+  public func cohorts() -> [RetentionCohort] {
+    guard let firstCohort else { return [] }
+    return rows.enumerated().map { index, row in
+      RetentionCohort(
+        start: buckets.label(buckets.advance(firstCohort, by: Int64(index))), size: row.size, counts: row.counts)
+    }
   }
 }
