@@ -100,62 +100,33 @@ struct ImportRun {
     lastRow = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
   }
 
-  /// Reads the file to its end, a line at a time out of one buffer.
+  /// Reads the file to its end: a thread of its own reads and parses the
+  /// lines (``LineParser``), this one interns and writes them.
   mutating func read(_ descriptor: Int32) throws {
-    var buffer = [UInt8](repeating: 0, count: EventImport.maxLine)
-    var filled = 0
-    var bytesRead = 0
+    let handoff = Handoff()
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      LineParser.run(descriptor, into: handoff)
+      done.signal()
+    }
+    thread.start()
+    // However this ends, the reading thread stops before the file closes.
+    defer {
+      handoff.cancel()
+      done.wait()
+    }
     var lastProgress = Date()
-    // Inside a line longer than the limit: skipping to its end.
-    var skippingLong = false
-    while true {
-      let count = buffer.withUnsafeMutableBytes { raw in
-        Foundation.read(descriptor, raw.baseAddress! + filled, min(1 << 20, raw.count - filled))
-      }
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw AnalyticsInputError("\(source): cannot read: \(String(cString: strerror(errno)))")
-      }
-      if count == 0 { break }
-      bytesRead += count
-      filled += count
-      var start = 0
-      try buffer.withUnsafeBufferPointer { buffer in
-        let base = buffer.baseAddress!
-        while start < filled, let found = memchr(base + start, 0x0A, filled - start) {
-          let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-          if skippingLong {
-            skippingLong = false
-          } else {
-            try line(UnsafeBufferPointer(rebasing: buffer[start..<index]))
-          }
-          start = index + 1
-        }
-      }
-      if start == 0, filled == buffer.count || (skippingLong && filled > 0) {
-        // No end of line in a whole buffer.
-        if !skippingLong {
-          report.lines += 1
-          try refuse(ImportProblem("a line longer than \(EventImport.maxLine >> 20) MB"), line: report.lines)
-          skippingLong = true
-        }
-        filled = 0
-        continue
-      }
-      buffer.withUnsafeMutableBytes { raw in
-        _ = memmove(raw.baseAddress!, raw.baseAddress! + start, filled - start)
-      }
-      filled -= start
+    while let parsed = handoff.take() {
+      try consume(parsed)
       if let progress = settings.progress, Date().timeIntervalSince(lastProgress) > 0.2 {
         lastProgress = Date()
-        progress(bytesRead, report.lines)
+        progress(parsed.bytesRead, parsed.linesRead)
       }
     }
-    if filled > 0, !skippingLong {
-      try buffer.withUnsafeBufferPointer { try line(UnsafeBufferPointer(rebasing: $0[0..<filled])) }
-    }
+    if let failure = handoff.failure { throw AnalyticsInputError("\(source): cannot read: \(failure)") }
+    report.lines = handoff.linesRead
     try flush()
-    settings.progress?(bytesRead, report.lines)
+    settings.progress?(handoff.bytesRead, report.lines)
     try folder.finish(db, through: lastRow)
   }
 
@@ -164,28 +135,25 @@ struct ImportRun {
     report.skipped.append((line, problem.reason))
   }
 
-  mutating func line(_ line: UnsafeBufferPointer<UInt8>) throws {
-    report.lines += 1
-    // A blank line (the last one, often) is no event and no error.
-    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-    do {
-      guard UTF8Check.isValid(line) else { throw ImportProblem("not valid UTF-8") }
-      let event = try JSONLineEvent.parse(line)
-      let name = try interner.name(db, event.name)
-      let account = try event.account.withBytes { bytes in
-        guard !bytes.isEmpty, bytes.count <= 128 else {
-          throw ImportProblem("invalid account_id '\(event.account.string.prefix(60))': expected 1 to 128 characters")
+  /// Parsed lines into rows: names and actors interned, rows batched.
+  mutating func consume(_ parsed: ParsedLines) throws {
+    try parsed.arena.withUnsafeBufferPointer { arena in
+      func text(_ range: Range<Int>) -> LineText { .bytes(UnsafeBufferPointer(rebasing: arena[range])) }
+      for line in parsed.lines {
+        do {
+          if let problem = line.problem { throw ImportProblem(problem) }
+          let name = try interner.name(db, text(line.name))
+          let account = try interner.actor(db, UnsafeBufferPointer(rebasing: arena[line.account]), user: false)
+          let user = try line.user.map { try interner.actor(db, UnsafeBufferPointer(rebasing: arena[$0]), user: true) }
+          batch.append(
+            line: line.line, name: name, account: account, user: user, ts: line.ts,
+            properties: line.properties.map(text), eventID: line.eventID.map(text))
+        } catch let problem as ImportProblem {
+          try refuse(problem, line: line.line)
         }
-        return try interner.actor(db, bytes, user: false)
+        if batch.count == ImportBatch.rows { try flush() }
       }
-      let user = try event.user.map { text in try text.withBytes { try interner.actor(db, $0, user: true) } }
-      batch.append(
-        line: report.lines, name: name, account: account, user: user, ts: event.ts, properties: event.properties,
-        eventID: event.eventID)
-    } catch let problem as ImportProblem {
-      try refuse(problem, line: report.lines)
     }
-    if batch.count == ImportBatch.rows { try flush() }
   }
 
   mutating func flush() throws {
@@ -219,6 +187,188 @@ struct ImportRun {
     batch.removeAll()
     batches += 1
     if batches % 4096 == 0 { try folder.flushFull(db) }
+  }
+}
+
+/// One line as the reading thread parsed it: an event's fields as ranges
+/// of its batch's arena, or why it was refused.
+struct ParsedLine: Sendable {
+  var line: Int
+  var problem: String? = nil
+  var name = 0..<0
+  var account = 0..<0
+  var user: Range<Int>? = nil
+  var ts: Int64 = 0
+  var properties: Range<Int>? = nil
+  var eventID: Range<Int>? = nil
+}
+
+/// Parsed lines on their way from the reading thread to the writer, with
+/// how far the reading had got.
+struct ParsedLines: Sendable {
+  var arena: [UInt8] = []
+  var lines: [ParsedLine] = []
+  var bytesRead = 0
+  var linesRead = 0
+}
+
+/// Batches of parsed lines between the two threads: at most `capacity`
+/// waiting, so the reader never runs far ahead of the writer.
+final class Handoff: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var queue: [ParsedLines] = []
+  private var finished = false
+  private var cancelled = false
+  private(set) var failure: String?
+  private(set) var bytesRead = 0
+  private(set) var linesRead = 0
+  let capacity = 4
+
+  /// Hands a batch over; false when the writer has stopped.
+  func put(_ batch: ParsedLines) -> Bool {
+    condition.withLock {
+      while queue.count >= capacity && !cancelled { condition.wait() }
+      guard !cancelled else { return false }
+      queue.append(batch)
+      condition.broadcast()
+      return true
+    }
+  }
+
+  /// The next batch; nil once the reader has finished and all are taken.
+  func take() -> ParsedLines? {
+    condition.withLock {
+      while queue.isEmpty && !finished { condition.wait() }
+      guard !queue.isEmpty else { return nil }
+      condition.broadcast()
+      return queue.removeFirst()
+    }
+  }
+
+  func finish(bytes: Int, lines: Int, failure: String? = nil) {
+    condition.withLock {
+      bytesRead = bytes
+      linesRead = lines
+      self.failure = failure
+      finished = true
+      condition.broadcast()
+    }
+  }
+
+  func cancel() {
+    condition.withLock {
+      cancelled = true
+      condition.broadcast()
+    }
+  }
+}
+
+/// The reading thread of an import: the file a buffer at a time, split
+/// into lines, each parsed into a ``ParsedLine``.
+struct LineParser {
+  var current = ParsedLines()
+  var lineNumber = 0
+  /// A batch is handed over at this many lines or bytes of fields, so at
+  /// most a few tens of megabytes wait between the threads.
+  static let batchLines = 2_048
+  static let batchBytes = 4 << 20
+
+  static func run(_ descriptor: Int32, into handoff: Handoff) {
+    var parser = LineParser()
+    var buffer = [UInt8](repeating: 0, count: EventImport.maxLine)
+    var filled = 0
+    var bytesRead = 0
+    // Inside a line longer than the limit: skipping to its end.
+    var skippingLong = false
+    while true {
+      let count = buffer.withUnsafeMutableBytes { raw in
+        Foundation.read(descriptor, raw.baseAddress! + filled, min(1 << 20, raw.count - filled))
+      }
+      if count < 0 {
+        if errno == EINTR { continue }
+        handoff.finish(bytes: bytesRead, lines: parser.lineNumber, failure: String(cString: strerror(errno)))
+        return
+      }
+      if count == 0 { break }
+      bytesRead += count
+      filled += count
+      var start = 0
+      buffer.withUnsafeBufferPointer { buffer in
+        let base = buffer.baseAddress!
+        while start < filled, let found = memchr(base + start, 0x0A, filled - start) {
+          let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+          if skippingLong {
+            skippingLong = false
+          } else {
+            parser.parse(UnsafeBufferPointer(rebasing: buffer[start..<index]))
+          }
+          start = index + 1
+        }
+      }
+      if start == 0, filled == buffer.count || (skippingLong && filled > 0) {
+        // No end of line in a whole buffer.
+        if !skippingLong {
+          parser.lineNumber += 1
+          parser.current.lines.append(
+            ParsedLine(line: parser.lineNumber, problem: "a line longer than \(EventImport.maxLine >> 20) MB"))
+          skippingLong = true
+        }
+        filled = 0
+        continue
+      }
+      buffer.withUnsafeMutableBytes { raw in
+        _ = memmove(raw.baseAddress!, raw.baseAddress! + start, filled - start)
+      }
+      filled -= start
+      if parser.current.lines.count >= batchLines || parser.current.arena.count >= batchBytes {
+        parser.current.bytesRead = bytesRead
+        parser.current.linesRead = parser.lineNumber
+        guard handoff.put(parser.current) else { return }
+        parser.current = ParsedLines()
+      }
+    }
+    if filled > 0, !skippingLong {
+      buffer.withUnsafeBufferPointer { parser.parse(UnsafeBufferPointer(rebasing: $0[0..<filled])) }
+    }
+    parser.current.bytesRead = bytesRead
+    parser.current.linesRead = parser.lineNumber
+    guard handoff.put(parser.current) else { return }
+    handoff.finish(bytes: bytesRead, lines: parser.lineNumber)
+  }
+
+  mutating func parse(_ line: UnsafeBufferPointer<UInt8>) {
+    lineNumber += 1
+    // A blank line (the last one, often) is no event and no error.
+    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+    do {
+      guard UTF8Check.isValid(line) else { throw ImportProblem("not valid UTF-8") }
+      let event = try JSONLineEvent.parse(line)
+      try event.account.withBytes { bytes in
+        guard !bytes.isEmpty, bytes.count <= 128 else {
+          throw ImportProblem("invalid account_id '\(event.account.string.prefix(60))': expected 1 to 128 characters")
+        }
+      }
+      var parsed = ParsedLine(line: lineNumber)
+      parsed.name = store(event.name)
+      parsed.account = store(event.account)
+      parsed.user = event.user.map { store($0) }
+      parsed.ts = event.ts
+      parsed.properties = event.properties.map { store($0) }
+      parsed.eventID = event.eventID.map { store($0) }
+      current.lines.append(parsed)
+    } catch let problem as ImportProblem {
+      current.lines.append(ParsedLine(line: lineNumber, problem: problem.reason))
+    } catch {
+      current.lines.append(ParsedLine(line: lineNumber, problem: "\(error)"))
+    }
+  }
+
+  mutating func store(_ text: LineText) -> Range<Int> {
+    text.withBytes { bytes in
+      let start = current.arena.count
+      current.arena.append(contentsOf: bytes)
+      return start..<current.arena.count
+    }
   }
 }
 
