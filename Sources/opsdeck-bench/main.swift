@@ -624,8 +624,7 @@ func alertingBench() throws {
   print("")
   print("alerting")
   let path = directory.appendingPathComponent("alerts.db").path
-  let store = try Store.open(path: path, access: .readWrite, create: true)
-  try store.migrate(Runtime.migrations, now: Date(), version: Runtime.version)
+  let store = try benchStore(path)
   let alerts = AlertStore(store: store, clock: SystemClock(), actor: "bench")
   func alert(_ index: Int) -> NewAlert {
     NewAlert(
@@ -799,6 +798,13 @@ func peakMB() -> Double {
   return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
 }
 
+/// A database file for one benchmark, migrated.
+func benchStore(_ path: String) throws -> Store {
+  let store = try Store.open(path: path, access: .readWrite, create: true)
+  try store.migrate(Runtime.migrations, now: Date(), version: Runtime.version)
+  return store
+}
+
 /// Starts the peak over from the memory held now (Linux: clear_refs 5).
 func resetPeakMemory() {
   try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
@@ -810,8 +816,7 @@ func analyticsBench() throws {
   // 1.13 million events from 40,000 accounts over 30 days: the issue's
   // funnel dataset (four step events and a page view), as JSON lines.
   let path = directory.appendingPathComponent("analytics.db").path
-  let store = try Store.open(path: path, access: .readWrite, create: true)
-  try store.migrate(Runtime.migrations, now: Date(), version: Runtime.version)
+  let store = try benchStore(path)
   let log = EventLog(store: store)
   let file = directory.appendingPathComponent("events.jsonl")
   let lines = try writeEvents(to: file, actors: 40_000)
@@ -874,8 +879,7 @@ func analyticsBench() throws {
 
   // Ten million events: 360,000 accounts.
   let bigPath = directory.appendingPathComponent("analytics-10m.db").path
-  let bigStore = try Store.open(path: bigPath, access: .readWrite, create: true)
-  try bigStore.migrate(Runtime.migrations, now: Date(), version: Runtime.version)
+  let bigStore = try benchStore(bigPath)
   let bigLog = EventLog(store: bigStore)
   let bigFile = directory.appendingPathComponent("events-10m.jsonl")
   let bigLines = try writeEvents(to: bigFile, actors: 360_000)

@@ -23,6 +23,33 @@ struct FunnelQueryTests {
         properties: plan.map { ["plan": $0] } ?? [:]))
   }
 
+  /// `count` events of random names, accounts, users, times (and plans).
+  func trackRandom(_ count: Int, names: [String], accounts: Int, plans: Bool = false) throws {
+    var random = SystemRandomNumberGenerator()
+    for _ in 0..<count {
+      try log.track(
+        TrackedEvent(
+          name: names.randomElement(using: &random)!, accountID: "a\(Int.random(in: 0..<accounts, using: &random))",
+          userID: Bool.random(using: &random) ? "u\(Int.random(in: 0..<30, using: &random))" : nil,
+          at: base.addingTimeInterval(Double.random(in: 0...100_000, using: &random)),
+          properties: plans && Bool.random(using: &random)
+            ? ["plan": ["trial", "growth", "scale"].randomElement(using: &random)!] : [:]))
+    }
+  }
+
+  /// signup → bank → recon in 20,000 s, in every mode, by account and by user.
+  var everyKindOfFunnel: [FunnelQuery] {
+    FunnelMode.allCases.flatMap { mode in
+      [false, true].map { byUser in
+        var query = FunnelQuery(steps: ["signup", "bank", "recon"])
+        query.window = .seconds(20_000)
+        query.mode = mode
+        query.byUser = byUser
+        return query
+      }
+    }
+  }
+
   @Test func countsConversionsTimesAndDropOffs() throws {
     // acme: all three, 10 s then 30 s; globex: two, 20 s; initech: one; hooli: the second step only.
     try track("acme", "signup", 0, plan: "trial")
@@ -55,32 +82,17 @@ struct FunnelQueryTests {
 
   /// Folding events into columns changes no figure: blocks, then rows.
   @Test func compactingChangesNothing() throws {
-    var random = SystemRandomNumberGenerator()
     let names = ["signup", "bank", "recon", "other"]
-    func add(_ count: Int) throws {
-      for _ in 0..<count {
-        try track(
-          "a\(Int.random(in: 0..<60, using: &random))", names.randomElement(using: &random)!,
-          Double.random(in: 0...100_000, using: &random),
-          user: Bool.random(using: &random) ? "u\(Int.random(in: 0..<30, using: &random))" : nil)
-      }
-    }
-    try add(400)
-    for mode in FunnelMode.allCases {
-      for byUser in [false, true] {
-        var query = FunnelQuery(steps: ["signup", "bank", "recon"])
-        query.window = .seconds(20_000)
-        query.mode = mode
-        query.byUser = byUser
-        query.from = base.addingTimeInterval(1_000)
-        let before = try log.funnel(query)
-        #expect(try log.compact() == (mode == .ordered && !byUser ? 400 : 0))
-        let after = try log.funnel(query)
-        #expect(before.steps == after.steps && before.outcomes == after.outcomes, "\(mode) \(byUser)")
-      }
+    try trackRandom(400, names: names, accounts: 60)
+    for var query in everyKindOfFunnel {
+      query.from = base.addingTimeInterval(1_000)
+      let before = try log.funnel(query)
+      #expect(try log.compact() == (query.mode == .ordered && !query.byUser ? 400 : 0))
+      let after = try log.funnel(query)
+      #expect(before.steps == after.steps && before.outcomes == after.outcomes, "\(query)")
     }
     // New rows after a fold, then another fold that tops up the blocks.
-    try add(300)
+    try trackRandom(300, names: names, accounts: 60)
     let query = FunnelQuery(steps: ["signup", "bank", "recon"])
     let mixed = try log.funnel(query)
     #expect(try log.compact() == 300)
@@ -91,28 +103,8 @@ struct FunnelQueryTests {
   /// what computing it afresh gives: new actors, events older than those
   /// seen, a step name that did not exist yet, a fold in between.
   @Test func aRefreshedFunnelEqualsAFreshOne() throws {
-    var random = SystemRandomNumberGenerator()
-    func add(_ count: Int, names: [String]) throws {
-      for _ in 0..<count {
-        try log.track(
-          TrackedEvent(
-            name: names.randomElement(using: &random)!, accountID: "a\(Int.random(in: 0..<80, using: &random))",
-            userID: Bool.random(using: &random) ? "u\(Int.random(in: 0..<30, using: &random))" : nil,
-            at: base.addingTimeInterval(Double.random(in: 0...100_000, using: &random)),
-            properties: Bool.random(using: &random) ? ["plan": ["trial", "growth", "scale"].randomElement()!] : [:]))
-      }
-    }
-    try add(500, names: ["signup", "bank", "other", "cancel"])
-    var queries: [FunnelQuery] = []
-    for mode in FunnelMode.allCases {
-      for byUser in [false, true] {
-        var query = FunnelQuery(steps: ["signup", "bank", "recon"])
-        query.window = .seconds(20_000)
-        query.mode = mode
-        query.byUser = byUser
-        queries.append(query)
-      }
-    }
+    try trackRandom(500, names: ["signup", "bank", "other", "cancel"], accounts: 80, plans: true)
+    var queries = everyKindOfFunnel
     queries[0].from = base.addingTimeInterval(5_000)
     queries[1].breakdown = "plan"
     queries[2].exclusions = [FunnelExclusion(event: "cancel", from: 1, to: 3)]
@@ -128,7 +120,7 @@ struct FunnelQueryTests {
     var keptRanged = try RetentionState(query: ranged, log: log)
     for round in 0..<3 {
       // "recon" appears only now: the kept funnels were built without it.
-      try add(150, names: ["signup", "bank", "recon", "other", "cancel"])
+      try trackRandom(150, names: ["signup", "bank", "recon", "other", "cancel"], accounts: 80, plans: true)
       if round == 1 { try log.compact() }
       for index in states.indices {
         try states[index].refresh(log)

@@ -2,6 +2,16 @@ import Foundation
 import GRDB
 import Storage
 
+/// A report computed once and then kept up to date with the events
+/// written since (``FunnelState``, ``RetentionState``).
+public protocol KeptReport: Sendable {
+  associatedtype Query: Equatable
+  var query: Query { get }
+  init(query: Query, log: EventLog) throws
+  /// Reads the events written since; whether anything changed.
+  @discardableResult mutating func refresh(_ log: EventLog) throws -> Bool
+}
+
 /// A funnel computed and kept: every actor's events grouped together and
 /// its outcome. ``refresh(_:)`` reads only the events written since and
 /// recomputes only their actors, so the Funnels pane follows new events
@@ -11,7 +21,7 @@ import Storage
 /// then place them), nothing is held per event but one 64-bit key of its
 /// time and step (16 bytes with a breakdown value), which is what keeps
 /// ten million events under 200 MB.
-public struct FunnelState: Sendable {
+public struct FunnelState: KeptReport {
   public let query: FunnelQuery
   let rules: FunnelRules
   /// The query's names (steps, then exclusions) by their interned ids.

@@ -128,7 +128,7 @@ extension EventLog {
 /// A retention report computed and kept: per actor, the periods of its
 /// start events and of its returns. ``refresh(_:)`` folds in only the
 /// events written since.
-public struct RetentionState: Sendable {
+public struct RetentionState: KeptReport {
   public let query: RetentionQuery
   var buckets: Buckets
   let startID: Int64?

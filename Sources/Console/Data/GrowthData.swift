@@ -124,27 +124,26 @@ public final class GrowthCache: @unchecked Sendable {
   public init() {}
 
   func funnel(_ query: FunnelQuery, log: EventLog) throws -> FunnelResult {
-    try lock.withLock {
-      if var kept = funnel, kept.query == query {
-        try kept.refresh(log)
-        funnel = kept
-      } else {
-        funnel = try FunnelState(query: query, log: log)
-      }
-      return funnel!.result
-    }
+    try lock.withLock { try Self.kept(&funnel, query, log: log).result }
   }
 
   func retention(_ query: RetentionQuery, log: EventLog) throws -> [RetentionCohort] {
-    try lock.withLock {
-      if var kept = retention, kept.query == query {
-        try kept.refresh(log)
-        retention = kept
-      } else {
-        retention = try RetentionState(query: query, log: log)
-      }
-      return retention!.cohorts()
+    try lock.withLock { try Self.kept(&retention, query, log: log).cohorts() }
+  }
+
+  /// The report in `slot` brought up to date if it answers `query`, else
+  /// computed afresh (and kept there).
+  private static func kept<Report: KeptReport>(_ slot: inout Report?, _ query: Report.Query, log: EventLog) throws
+    -> Report
+  {
+    if var report = slot, report.query == query {
+      try report.refresh(log)
+      slot = report
+      return report
     }
+    let report = try Report(query: query, log: log)
+    slot = report
+    return report
   }
 
   /// The actors who dropped off at `step`, by name, sorted (at most `limit`):

@@ -98,18 +98,7 @@ extension RawStatement {
     _ db: GRDB.Database, sql: String, arguments: StatementArguments = [], columns: Int32,
     _ body: (UnsafeBufferPointer<Int64>) -> Void
   ) throws {
-    let statement = try db.makeStatement(sql: sql)
-    try statement.setArguments(arguments)
-    let handle = statement.sqliteStatement
-    defer { sqlite3_reset(handle) }
-    var values = [Int64](repeating: 0, count: Int(columns))
-    var code = sqlite3_step(handle)
-    while code == SQLITE_ROW {
-      for column in 0..<columns { values[Int(column)] = sqlite3_column_int64(handle, column) }
-      values.withUnsafeBufferPointer(body)
-      code = sqlite3_step(handle)
-    }
-    guard code == SQLITE_DONE else { throw error(db, code) }
+    try scanBlobs(db, sql: sql, arguments: arguments, integers: columns, blobs: 0) { values, _ in body(values) }
   }
 }
 
