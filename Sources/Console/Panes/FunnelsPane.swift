@@ -85,7 +85,8 @@ enum FunnelsPane {
     }
     y += 1
     if !growth.breakdown.isEmpty, y < area.y + area.height - 2 {
-      // One row per value: the count at each step and its share of the value's first step.
+      // One bar group per value: at each step a bar of the share of the
+      // value's first step that got there, and the count.
       let valueWidth = 14
       let cell = max(8, min(14, (width - valueWidth) / max(1, growth.steps.count)))
       var header = Format.fit((growth.query.breakdown ?? "").uppercased(), valueWidth, ellipsis: theme.ellipsis)
@@ -95,12 +96,19 @@ enum FunnelsPane {
       for group in growth.breakdown where y < area.y + area.height - 1 {
         var line = Format.fit(
           group.value.isEmpty ? "(none)" : TerminalText.sanitize(group.value), valueWidth, ellipsis: theme.ellipsis)
+        let barCells = cell - 8
+        var bars: [(x: Int, count: Int)] = []
         for step in group.steps {
-          line += Format.padLeft(
-            step.event == group.steps.first?.event && step.count == group.steps.first?.count
-              ? "\(step.count)" : "\(step.count) \(Int((step.conversionFromFirst * 100).rounded()))%", cell)
+          let filled = Int((step.conversionFromFirst * Double(barCells)).rounded())
+          bars.append((area.x + 1 + DisplayWidth.of(line) + 1, filled))
+          line +=
+            " " + Format.pad(String(repeating: theme.barFull, count: filled), barCells)
+            + Format.padLeft("\(step.count)", 7)
         }
         buffer.put(line, x: area.x + 1, y: y, style: .plain, limit: width)
+        for bar in bars where bar.count > 0 && bar.x < area.x + area.width - 1 {
+          buffer.paint(theme.good, x: bar.x, y: y, count: min(bar.count, area.x + area.width - 1 - bar.x))
+        }
         y += 1
       }
       y += 1
