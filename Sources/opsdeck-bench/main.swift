@@ -46,6 +46,11 @@ func timings(
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-bench-\(getpid())")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
+/// Ends a run of one part: `exit` skips the `defer` above, so the files go here.
+func finish() -> Never {
+  try? FileManager.default.removeItem(at: directory)
+  exit(0)
+}
 
 print("opsdeck \(Runtime.version) benchmarks")
 // `opsdeck-bench resilience` runs only that part (while working on it).
@@ -53,19 +58,19 @@ if CommandLine.arguments.dropFirst().first == "resilience" {
   try resilienceBench()
   try deliveryBench()
   try alertingBench()
-  exit(0)
+  finish()
 }
 if CommandLine.arguments.dropFirst().first == "alerting" {
   try alertingBench()
-  exit(0)
+  finish()
 }
 if CommandLine.arguments.dropFirst().first == "lifecycle" {
   try lifecycleBench()
-  exit(0)
+  finish()
 }
 if CommandLine.arguments.dropFirst().first == "analytics" {
   try analyticsBench()
-  exit(0)
+  finish()
 }
 
 let opens = 50
