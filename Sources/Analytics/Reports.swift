@@ -1,26 +1,18 @@
 import Foundation
 
-/// A named funnel from the config.
-public struct SavedFunnel: Sendable, Equatable {
+/// A named report from the config: a funnel or a retention report.
+public struct SavedReport<Query: Sendable & Equatable>: Sendable, Equatable {
   public var name: String
-  public var query: FunnelQuery
+  public var query: Query
 
-  public init(name: String, query: FunnelQuery) {
+  public init(name: String, query: Query) {
     self.name = name
     self.query = query
   }
 }
 
-/// A named retention report from the config.
-public struct SavedRetention: Sendable, Equatable {
-  public var name: String
-  public var query: RetentionQuery
-
-  public init(name: String, query: RetentionQuery) {
-    self.name = name
-    self.query = query
-  }
-}
+public typealias SavedFunnel = SavedReport<FunnelQuery>
+public typealias SavedRetention = SavedReport<RetentionQuery>
 
 /// `[analytics]`: the saved reports, and how metrics and retention count.
 public struct AnalyticsSettings: Sendable, Equatable {

@@ -187,18 +187,7 @@ final class TmuxSession {
   @Test func aPreviewArrivesAndATrialIsExtendedFromTheTrialsPane() throws {
     let workspace = try Workspace()
     let server = try SMTPReceiver(in: workspace)
-    try workspace.write(
-      "ops.toml",
-      """
-      [email]
-      url = "smtp://127.0.0.1:\(server.port)"
-      from = "Reconcile <team@example.test>"
-      [lifecycle]
-      templates = "\(LifecycleEmailTests.templates)"
-      preview_to = "Ana <ana@ops.test>"
-      """)
-    let base = ["--db", workspace.path("ops.db"), "--config", workspace.path("ops.toml")]
-    #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
+    let base = try LifecycleEmailTests.prepared(server, in: workspace, lifecycle: #"preview_to = "Ana <ana@ops.test>""#)
     _ = try workspace.opsdeck(base + ["accounts", "add", "acme", "--email", "finance@acme.test", "--name", "Acme"])
     let session = try TmuxSession(
       command: "env SUDO_USER= USER=growth-ana \(Programs.opsdeck) \(base.joined(separator: " ")) console --no-engines",

@@ -59,17 +59,7 @@ import Testing
   /// onboarding under way, their e-mails sent — and a bad count refused.
   @Test func theDemoSignsUpAccountsWithSixWeeksOfHistory() throws {
     let workspace = try Workspace()
-    let templates = URL(fileURLWithPath: Self.scenario).deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("templates").path
-    try workspace.write(
-      "ops.toml",
-      """
-      [email]
-      transport = "file"
-      url = "file://\(workspace.path("mail"))"
-      [lifecycle]
-      templates = "\(templates)"
-      """)
+    try workspace.writeMaildirConfig()
     let base = ["--db", workspace.path("demo.db"), "--config", workspace.path("ops.toml")]
     let run = try workspace.opsdeck(
       base + ["demo", "--scenario", Self.scenario, "--headless", "2s", "--accounts", "120", "--seed", "3"])

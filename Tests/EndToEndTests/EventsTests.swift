@@ -59,15 +59,7 @@ import Testing
   @Test func theEnginesRecordTheirOwnEvents() throws {
     let (workspace, base) = try prepared()
     let mail = ["--config", workspace.path("ops.toml")]
-    try workspace.write(
-      "ops.toml",
-      """
-      [email]
-      transport = "file"
-      url = "file://\(workspace.path("mail"))"
-      [lifecycle]
-      templates = "\(LifecycleEmailTests.templates)"
-      """)
+    try workspace.writeMaildirConfig()
     let at = { (time: String) in ["--now", "2026-03-02T\(time):00Z"] }
     _ = try workspace.opsdeck(base + mail + at("10:00") + ["accounts", "add", "acme", "--email", "ana@acme.test"])
     _ = try workspace.opsdeck(base + mail + at("10:01") + ["lifecycle", "tick"])

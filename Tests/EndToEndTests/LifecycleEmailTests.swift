@@ -9,7 +9,15 @@ import Testing
   static let templates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("data/templates").path
 
-  func prepared(_ server: SMTPReceiver, in workspace: Workspace) throws -> [String] {
+  /// `ops.toml` sending through `server`, `[lifecycle]` with the
+  /// repository's templates and `lifecycle` lines; an initialised database.
+  static func prepared(
+    _ server: SMTPReceiver, in workspace: Workspace,
+    lifecycle: String = """
+    unsubscribe_url = "https://app.example.test/unsubscribe?token={{token}}"
+    reengage_after = "0s"
+    """
+  ) throws -> [String] {
     try workspace.write(
       "ops.toml",
       """
@@ -18,8 +26,7 @@ import Testing
       from = "Reconcile <team@example.test>"
       [lifecycle]
       templates = "\(Self.templates)"
-      unsubscribe_url = "https://app.example.test/unsubscribe?token={{token}}"
-      reengage_after = "0s"
+      \(lifecycle)
       """)
     let base = ["--db", workspace.path("ops.db"), "--config", workspace.path("ops.toml")]
     #expect(try workspace.opsdeck(base + ["init", "--no-config"]).status == 0)
@@ -38,7 +45,7 @@ import Testing
   @Test func theSequenceArrivesOneMessagePerStepWithUnsubscribe() throws {
     let workspace = try Workspace()
     let server = try SMTPReceiver(in: workspace)
-    let base = try prepared(server, in: workspace)
+    let base = try Self.prepared(server, in: workspace)
     let added = try workspace.opsdeck(
       base + ["--now", "2026-03-02T10:00:00Z", "accounts", "add", "acme", "--email", "ana@acme.test", "--name", "Acme"])
     #expect(added.status == 0, "\(added.stderr)")
@@ -85,7 +92,7 @@ import Testing
   @Test func aSendInterruptedByACrashIsNotSentTwice() throws {
     let workspace = try Workspace()
     let server = try SMTPReceiver(in: workspace)
-    let base = try prepared(server, in: workspace)
+    let base = try Self.prepared(server, in: workspace)
     let now = ["--now", "2026-03-02T10:00:00Z"]
     _ = try workspace.opsdeck(base + now + ["accounts", "add", "acme", "--email", "ana@acme.test"])
     _ = try workspace.opsdeck(base + now + ["lifecycle", "tick"])
@@ -102,7 +109,7 @@ import Testing
   @Test func usageCheckAnswersWithItsExitCode() throws {
     let workspace = try Workspace()
     let server = try SMTPReceiver(in: workspace)
-    let base = try prepared(server, in: workspace)
+    let base = try Self.prepared(server, in: workspace)
     _ = try workspace.opsdeck(base + ["accounts", "add", "acme", "--email", "ana@acme.test"])
     let record = try workspace.opsdeck(
       base + ["usage", "record", "acme", "reconciliations", "40", "--idempotency-key", "r1"])
@@ -126,7 +133,7 @@ import Testing
   @Test func twoProcessesTickingAtOnceQueueEachStepOnce() throws {
     let workspace = try Workspace()
     let server = try SMTPReceiver(in: workspace)
-    let base = try prepared(server, in: workspace)
+    let base = try Self.prepared(server, in: workspace)
     let signup = ["--now", "2026-03-02T06:00:00Z"]
     for index in 0..<150 {
       _ = try workspace.opsdeck(base + signup + ["accounts", "add", "a\(index)", "--email", "a\(index)@example.test"])
@@ -145,7 +152,7 @@ import Testing
   @Test func anEventCompletesOnboardingAndItsEmailIsSkipped() throws {
     let workspace = try Workspace()
     let server = try SMTPReceiver(in: workspace)
-    let base = try prepared(server, in: workspace)
+    let base = try Self.prepared(server, in: workspace)
     _ = try workspace.opsdeck(
       base + ["--now", "2026-03-02T10:00:00Z", "accounts", "add", "acme", "--email", "ana@acme.test"])
     let tracked = try workspace.opsdeck(

@@ -166,6 +166,20 @@ final class Workspace {
 
   func read(_ name: String) throws -> String { try String(contentsOfFile: path(name), encoding: .utf8) }
 
+  /// `ops.toml` that delivers e-mail into a maildir here (`mail/`), with
+  /// the repository's templates.
+  func writeMaildirConfig() throws {
+    try write(
+      "ops.toml",
+      """
+      [email]
+      transport = "file"
+      url = "file://\(path("mail"))"
+      [lifecycle]
+      templates = "\(LifecycleEmailTests.templates)"
+      """)
+  }
+
   func mode(_ name: String) throws -> Int {
     (try FileManager.default.attributesOfItem(atPath: path(name))[.posixPermissions] as? Int) ?? -1
   }

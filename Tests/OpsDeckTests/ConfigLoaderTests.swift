@@ -92,6 +92,14 @@ struct ConfigLoaderTests {
     )
   }
 
+  /// `[smtp]` is `[email]`'s older name: read the same, and errors name it
+  /// as written (a file with both: see wrongTypesSayWhatWasExpected).
+  @Test func anOlderSectionNameIsReadAndNamedAsWritten() {
+    #expect(error("[smtp]\nurl = \"ftp://x\"\n")?.description.hasPrefix("ops.toml:2: smtp.url: ") == true)
+    #expect(error("[email]\nurl = \"ftp://x\"\n")?.description.hasPrefix("ops.toml:2: email.url: ") == true)
+    #expect((try? load("[smtp]\nfrom = \"Ops <ops@example.test>\"\n"))?.smtp.from == "Ops <ops@example.test>")
+  }
+
   @Test func wrongTypesSayWhatWasExpected() {
     #expect(
       error("[database]\nbusy_timeout = 5\n")?.description

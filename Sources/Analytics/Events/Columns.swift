@@ -46,8 +46,7 @@ extension EventLog {
   }
 
   func compact(_ db: GRDB.Database) throws -> Int {
-    let position =
-      try Int64.fetchOne(db, sql: "SELECT position FROM analytics_sources WHERE name = 'columns'") ?? 0
+    let position = try EventLog.foldedThrough(db)
     var folder = ColumnFolder()
     var last = position
     try RawStatement.scanIntegers(
@@ -82,8 +81,7 @@ extension EventLog {
   func columns(_ db: GRDB.Database, names: [Int64: Int32]?, through last: Int64 = .max) throws -> EventColumns {
     var columns = EventColumns()
     if names?.isEmpty == true { return columns }
-    let position =
-      try Int64.fetchOne(db, sql: "SELECT position FROM analytics_sources WHERE name = 'columns'") ?? 0
+    let position = try EventLog.foldedThrough(db)
     let filter = names.map { "WHERE name_id IN (\($0.keys.map(String.init).joined(separator: ",")))" } ?? ""
     // Sized once, then each block's bytes appended straight from the row.
     let folded = try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM analytics_columns \(filter)") ?? 0

@@ -97,7 +97,7 @@ struct ImportRun {
     // The rows written here go into the columns as they are written:
     // those written before, first.
     _ = try settings.log.compact(db)
-    lastRow = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
+    lastRow = try EventLog.lastRow(db)
   }
 
   /// Reads the file to its end: a thread of its own reads and parses the
@@ -387,9 +387,9 @@ struct ImportBatch {
   var accounts: [Int64] = []
   var users: [Int64?] = []
   var ts: [Int64] = []
-  /// Per row: where its properties and event id are in `arena` (length -1: none).
-  var properties: [(Int, Int)] = []
-  var eventIDs: [(Int, Int)] = []
+  /// Per row: where its properties and event id are in `arena` (nil: none).
+  var properties: [Range<Int>] = []
+  var eventIDs: [Range<Int>?] = []
   var arena: [UInt8] = []
 
   var count: Int { lines.count }
@@ -402,12 +402,11 @@ struct ImportBatch {
     line: Int, name: Int64, account: Int64, user: Int64?, ts time: Int64, properties text: LineText?,
     eventID: LineText?
   ) {
-    func store(_ text: LineText?) -> (Int, Int) {
-      guard let text else { return (0, -1) }
-      return text.withBytes { bytes in
+    func store(_ text: LineText) -> Range<Int> {
+      text.withBytes { bytes in
         let start = arena.count
         arena.append(contentsOf: bytes)
-        return (start, bytes.count)
+        return start..<arena.count
       }
     }
     lines.append(line)
@@ -415,8 +414,8 @@ struct ImportBatch {
     accounts.append(account)
     users.append(user)
     ts.append(time)
-    properties.append(text.map { store($0) } ?? store(.literal("{}")))
-    eventIDs.append(store(eventID))
+    properties.append(store(text ?? .literal("{}")))
+    eventIDs.append(eventID.map(store))
   }
 
   mutating func removeAll() {
@@ -444,12 +443,11 @@ struct ImportBatch {
         try statement.bind(db, offset + 2, accounts[row])
         try statement.bind(db, offset + 3, users[row])
         try statement.bind(db, offset + 4, ts[row])
-        for (column, place) in [(offset + 5, properties[row]), (offset + 6, eventIDs[row])] {
-          if place.1 < 0 {
-            try statement.bindNull(db, column)
-          } else {
-            try statement.bind(db, column, text: UnsafeBufferPointer(rebasing: arena[place.0..<(place.0 + place.1)]))
-          }
+        try statement.bind(db, offset + 5, text: UnsafeBufferPointer(rebasing: arena[properties[row]]))
+        if let eventID = eventIDs[row] {
+          try statement.bind(db, offset + 6, text: UnsafeBufferPointer(rebasing: arena[eventID]))
+        } else {
+          try statement.bindNull(db, offset + 6)
         }
       }
       if count == Self.rows {

@@ -173,3 +173,29 @@ struct Interner {
     return db.changesCount == 1
   }
 }
+
+extension EventLog {
+  /// The interned ids of those of `names` that have been seen, by name: one query.
+  static func nameIDs(_ db: GRDB.Database, _ names: [String]) throws -> [String: Int64] {
+    guard !names.isEmpty else { return [:] }
+    var ids: [String: Int64] = [:]
+    for row in try Row.fetchAll(
+      db,
+      sql: "SELECT name, id FROM analytics_event_names WHERE name IN (\(databaseQuestionMarks(count: names.count)))",
+      arguments: StatementArguments(names))
+    {
+      ids[row[0]] = row[1]
+    }
+    return ids
+  }
+
+  /// The last event row written (0: none): what a kept report has read up to.
+  static func lastRow(_ db: GRDB.Database) throws -> Int64 {
+    try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
+  }
+
+  /// The last event row folded into the column blocks (0: none).
+  static func foldedThrough(_ db: GRDB.Database) throws -> Int64 {
+    try Int64.fetchOne(db, sql: "SELECT position FROM analytics_sources WHERE name = 'columns'") ?? 0
+  }
+}

@@ -150,69 +150,23 @@ public struct FunnelRules: Sendable {
     UInt64(ts - base) << 12 | UInt64(rank(name)) << 7 | UInt64(name + 1)
   }
 
-  /// Sorts packed keys. An actor's keys come as a few runs already in
-  /// order (one per event name, as the column blocks hold them), so runs
-  /// are merged pairwise through `spare` (a buffer as large as `keys`);
-  /// a short list takes an insertion sort.
-  func sort(_ keys: UnsafeMutableBufferPointer<UInt64>, spare: UnsafeMutableBufferPointer<UInt64>) {
-    let count = keys.count
-    guard count > 64 else {
-      for index in 1..<max(1, count) {
-        let moving = keys[index]
-        var position = index
-        while position > 0, keys[position - 1] > moving {
-          keys[position] = keys[position - 1]
-          position -= 1
-        }
-        keys[position] = moving
-      }
+  /// Sorts packed keys: a few dozen, mostly in runs already in order (one
+  /// per event name, as the column blocks hold them) take an insertion
+  /// sort, as events do; more take the standard sort.
+  func sort(_ keys: UnsafeMutableBufferPointer<UInt64>) {
+    guard keys.count <= 64 else {
+      var all = keys  // the same memory
+      all.sort()
       return
     }
-    var source = keys
-    var target = spare
-    while true {
-      // One pass: each pair of neighbouring runs merged into `target`.
-      var start = 0
-      var runs = 0
-      while start < count {
-        var middle = start + 1
-        while middle < count, source[middle - 1] <= source[middle] { middle += 1 }
-        var end = middle
-        if end < count {
-          end += 1
-          while end < count, source[end - 1] <= source[end] { end += 1 }
-        }
-        var left = start
-        var right = middle
-        var out = start
-        while left < middle, right < end {
-          if source[right] < source[left] {
-            target[out] = source[right]
-            right += 1
-          } else {
-            target[out] = source[left]
-            left += 1
-          }
-          out += 1
-        }
-        while left < middle {
-          target[out] = source[left]
-          left += 1
-          out += 1
-        }
-        while right < end {
-          target[out] = source[right]
-          right += 1
-          out += 1
-        }
-        runs += 1
-        start = end
+    for index in 1..<max(1, keys.count) {
+      let moving = keys[index]
+      var position = index
+      while position > 0, keys[position - 1] > moving {
+        keys[position] = keys[position - 1]
+        position -= 1
       }
-      swap(&source, &target)
-      if runs <= 1 { break }
-    }
-    if source.baseAddress != keys.baseAddress {
-      _ = keys.update(fromContentsOf: UnsafeMutableBufferPointer(rebasing: source[0..<count]))
+      keys[position] = moving
     }
   }
 

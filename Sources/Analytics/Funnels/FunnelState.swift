@@ -62,14 +62,9 @@ public struct FunnelState: KeptReport {
       window: query.window.milliseconds, mode: query.mode,
       exclusions: query.exclusions.map { (Int32(names.firstIndex(of: $0.event)!), $0.from, $0.to) })
     var ids: [Int64: Int32] = [:]
-    try log.store.pool.read { db in
-      for (index, name) in names.enumerated() {
-        if let id = try Int64.fetchOne(
-          db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
-        {
-          ids[id] = Int32(index)
-        }
-      }
+    let found = try log.store.pool.read { db in try EventLog.nameIDs(db, names) }
+    for (index, name) in names.enumerated() {
+      if let id = found[name] { ids[id] = Int32(index) }
     }
     nameIDs = ids
     outcomes = FunnelOutcomes(steps: query.steps.count)
@@ -89,7 +84,7 @@ public struct FunnelState: KeptReport {
   }
 
   private mutating func build(_ db: GRDB.Database) throws {
-    watermark = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
+    watermark = try EventLog.lastRow(db)
     let actorCount = (try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_actors") ?? 0) + 1
     if !readsEveryName && nameIDs.isEmpty {
       starts = [Int](repeating: 0, count: actorCount + 1)
@@ -125,8 +120,7 @@ public struct FunnelState: KeptReport {
   private mutating func buildFromColumns(_ db: GRDB.Database, actorCount: Int) throws -> Bool {
     let range = self.range
     let actorColumn = query.byUser ? "users" : "accounts"
-    let position =
-      try Int64.fetchOne(db, sql: "SELECT position FROM analytics_sources WHERE name = 'columns'") ?? 0
+    let position = try EventLog.foldedThrough(db)
     let whereNames = nameFilter.isEmpty ? "" : "WHERE \(nameFilter)"
     // The rows since the last fold, up to the watermark.
     var tailActors: [Int32] = []
@@ -282,7 +276,6 @@ public struct FunnelState: KeptReport {
   struct Work {
     var events: [FunnelEvent] = []
     var keys: [UInt64] = []
-    var spare: [UInt64] = []
     var scratch = FunnelRules.Scratch()
   }
 
@@ -298,9 +291,8 @@ public struct FunnelState: KeptReport {
       work.keys.removeAll(keepingCapacity: true)
       work.keys.append(contentsOf: groupedKeys[own])
       for event in more { work.keys.append(rules.pack(name: event.name, ts: event.ts, base: base)) }
-      if work.spare.count < work.keys.count { work.spare = [UInt64](repeating: 0, count: work.keys.count * 2) }
       return work.keys.withUnsafeMutableBufferPointer { keys in
-        work.spare.withUnsafeMutableBufferPointer { rules.sort(keys, spare: $0) }
+        rules.sort(keys)
         return rules.outcome(
           packed: PackedFunnelEvents(keys: UnsafeBufferPointer(keys), base: base), scratch: &work.scratch)
       }
@@ -323,16 +315,10 @@ public struct FunnelState: KeptReport {
     let state = self
     let reading: (last: Int64, rows: [(actor: Int, name: Int64, ts: Int64, value: DatabaseValue)])? =
       try log.store.pool.read { db in
-        let last = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
+        let last = try EventLog.lastRow(db)
         guard last > state.watermark else { return (last, []) }
-        var names = Set<Int64>()
-        for name in state.query.steps + state.query.exclusions.map(\.event) {
-          if let id = try Int64.fetchOne(
-            db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
-          {
-            names.insert(id)
-          }
-        }
+        let names = Set(
+          try EventLog.nameIDs(db, state.query.steps + state.query.exclusions.map(\.event)).values)
         // A name seen for the first time: nothing to refresh, all to build.
         guard names == Set(state.nameIDs.keys), state.extraCount <= Self.extraLimit else { return nil }
         var rows: [(actor: Int, name: Int64, ts: Int64, value: DatabaseValue)] = []

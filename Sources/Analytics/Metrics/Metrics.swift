@@ -171,8 +171,7 @@ extension EventLog {
           seen[index * words + bit / 64] |= 1 << UInt64(bit % 64)
         }
       }
-      let position =
-        try Int64.fetchOne(db, sql: "SELECT position FROM analytics_sources WHERE name = 'columns'") ?? 0
+      let position = try EventLog.foldedThrough(db)
       let blocks = try Row.fetchCursor(db, sql: "SELECT count, ts, accounts FROM analytics_columns")
       while let row = try blocks.next() {
         let count: Int = row[0]

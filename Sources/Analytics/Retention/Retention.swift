@@ -152,12 +152,10 @@ public struct RetentionState: KeptReport {
     // Names, how far the rows go, the folded columns and the rows since:
     // all in one read, as a funnel reads them.
     let (startID, returnID, watermark, columns) = try log.store.pool.read { db in
-      func id(_ name: String) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
-      }
-      let startID = try id(query.startEvent)
-      let returnID = try id(query.returnEvent)
-      let watermark = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0
+      let found = try EventLog.nameIDs(db, [query.startEvent, query.returnEvent])
+      let startID = found[query.startEvent]
+      let returnID = found[query.returnEvent]
+      let watermark = try EventLog.lastRow(db)
       var ids: [Int64: Int32] = [:]
       if let returnID { ids[returnID] = 1 }
       if let startID { ids[startID] = 0 }
@@ -188,10 +186,8 @@ public struct RetentionState: KeptReport {
   public mutating func refresh(_ log: EventLog) throws -> Bool {
     let ids = [startID, returnID].compactMap { $0 }
     let (startNow, returnNow) = try log.store.pool.read { db in
-      func id(_ name: String) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT id FROM analytics_event_names WHERE name = ?", arguments: [name])
-      }
-      return (try id(query.startEvent), try id(query.returnEvent))
+      let found = try EventLog.nameIDs(db, [query.startEvent, query.returnEvent])
+      return (found[query.startEvent], found[query.returnEvent])
     }
     if startNow != startID || returnNow != returnID {
       // A name seen for the first time: read everything again.
@@ -212,7 +208,7 @@ public struct RetentionState: KeptReport {
         fresh.append((row[1], row[2], row[3]))
         last = max(last, row[0])
       }
-      last = max(last, try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM analytics_events") ?? 0)
+      last = max(last, try EventLog.lastRow(db))
     }
     // The actors concerned leave the triangle, change, and come back.
     let affected = Set(fresh.map { $0.2 })

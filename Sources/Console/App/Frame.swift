@@ -144,6 +144,13 @@ enum ListWindow {
     let first = max(0, min(selected - rows / 2, count - rows))
     return first..<min(count, first + rows)
   }
+
+  /// The pane's position line ("1–200 of 4,000", "12 open"): dim, at the
+  /// bottom right of its area.
+  static func position(_ text: String, _ buffer: inout ScreenBuffer, in area: Area, theme: Theme) {
+    buffer.put(
+      text, x: area.x + area.width - 1 - DisplayWidth.of(text), y: area.y + area.height - 1, style: theme.dim)
+  }
 }
 
 /// A rectangle of the screen given to a pane.

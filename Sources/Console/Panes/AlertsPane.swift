@@ -91,8 +91,7 @@ enum AlertsPane {
     }
     let total = state.visibleAlerts.count
     let position = "\(total) open" + (state.markedAlerts.isEmpty ? "" : ", \(state.markedAlerts.count) marked")
-    buffer.put(
-      position, x: area.x + area.width - 1 - DisplayWidth.of(position), y: area.y + area.height - 1, style: theme.dim)
+    ListWindow.position(position, &buffer, in: area, theme: theme)
   }
 }
 

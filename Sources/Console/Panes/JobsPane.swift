@@ -124,7 +124,6 @@ enum JobsPane {
       let last = state.pageStart + window.end
       text = "\(Format.grouped(first))–\(Format.grouped(last)) of \(Format.grouped(total))"
     }
-    let width = DisplayWidth.of(text)
-    buffer.put(text, x: area.x + area.width - 1 - width, y: area.y + area.height - 1, style: theme.dim)
+    ListWindow.position(text, &buffer, in: area, theme: theme)
   }
 }

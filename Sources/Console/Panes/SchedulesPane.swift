@@ -55,7 +55,6 @@ enum SchedulesPane {
       if schedule.id == state.selectedSchedule { buffer.paint(theme.selection, x: area.x, y: y, count: area.width) }
     }
     let position = "\(window.first + 1)–\(window.end) of \(schedules.count)"
-    buffer.put(
-      position, x: area.x + area.width - 1 - DisplayWidth.of(position), y: area.y + area.height - 1, style: theme.dim)
+    ListWindow.position(position, &buffer, in: area, theme: theme)
   }
 }

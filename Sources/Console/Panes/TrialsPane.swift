@@ -109,8 +109,7 @@ enum TrialsPane {
     }
     let total = snapshot.trials.count
     let position = "\(total) on trial, \(snapshot.converted.count) converted this week"
-    buffer.put(
-      position, x: area.x + area.width - 1 - DisplayWidth.of(position), y: area.y + area.height - 1, style: theme.dim)
+    ListWindow.position(position, &buffer, in: area, theme: theme)
   }
 }
 

@@ -37,9 +37,6 @@ public struct ConfigLoader {
   }
 
   public func load(text: String, file: String) throws(ConfigError) -> OpsDeckConfig {
-    let original = text
-    let text = Self.renamingOlderSections(text)
-    let renamed = text != original
     let document: TOMLTable
     do {
       document = try TOMLTable(string: text)
@@ -58,33 +55,8 @@ public struct ConfigLoader {
         validator.fail(problem.path, problem.message)
       }
     }
-    if let first = validator.errors.min(by: { ($0.line ?? Int.max) < ($1.line ?? Int.max) }) {
-      // Name the key as the file wrote it.
-      if renamed, let key = first.key, key == "email" || key.hasPrefix("email.") {
-        throw ConfigError(
-          file: first.file, line: first.line, column: first.column, key: "smtp" + key.dropFirst("email".count),
-          message: first.message)
-      }
-      throw first
-    }
+    if let first = validator.errors.min(by: { ($0.line ?? Int.max) < ($1.line ?? Int.max) }) { throw first }
     return OpsDeckConfig(table: table, source: file)
-  }
-
-  /// `[smtp]` is the older name of `[email]`: a file that has only the
-  /// older one is read as if it said `[email]` (line numbers unchanged).
-  static func renamingOlderSections(_ text: String) -> String {
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    func header(_ line: Substring) -> String? {
-      let trimmed = line.trimmingCharacters(in: .whitespaces)
-      guard trimmed.hasPrefix("["), !trimmed.hasPrefix("[["), let close = trimmed.firstIndex(of: "]") else {
-        return nil
-      }
-      return trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmingCharacters(in: .whitespaces)
-    }
-    guard !lines.contains(where: { header($0) == "email" }), lines.contains(where: { header($0) == "smtp" }) else {
-      return text
-    }
-    return lines.map { header($0) == "smtp" ? "[email]" : String($0) }.joined(separator: "\n")
   }
 
   private func fillDefaults(_ schema: [ConfigKey], into table: inout ConfigTable) {
@@ -118,15 +90,22 @@ private struct Validator {
     self.environment = environment
   }
 
+  /// Keys the file wrote by an older name: the key's path → that name.
+  var written: [String: String] = [:]
+
+  /// An error at `path` (the schema's names), naming the keys as the file wrote them.
   mutating func fail(_ path: [String], _ message: String) {
+    let shown = path.indices.map { written[path[...$0].joined(separator: ".")] ?? path[$0] }
     errors.append(
-      ConfigError(file: file, line: locator.line(of: path), key: path.joined(separator: "."), message: message))
+      ConfigError(file: file, line: locator.line(of: shown), key: shown.joined(separator: "."), message: message))
   }
 
   mutating func table(_ document: TOMLTable, schema: [ConfigKey], path: [String]) -> ConfigTable {
     var result = ConfigTable()
     let names = schema.map(\.name)
-    for name in document.keys where !names.contains(name) {
+    // An older name is read only when the key's own name is not there.
+    let known = names + schema.filter { document[$0.name] == nil }.flatMap(\.aliases)
+    for name in document.keys where !known.contains(name) {
       var message = "unknown key"
       if let suggestion = Suggestion.closest(to: name, among: names) {
         message += " (did you mean '\(suggestion)'?)"
@@ -139,7 +118,9 @@ private struct Validator {
     }
     for key in schema {
       let keyPath = path + [key.name]
-      let raw = document[key.name]
+      let name = ([key.name] + key.aliases).first { document[$0] != nil } ?? key.name
+      if name != key.name { written[keyPath.joined(separator: ".")] = name }
+      let raw = document[name]
       if case .table(let keys) = key.kind {
         if let raw, raw.type != .table {
           fail(keyPath, "expected a table ([\(keyPath.joined(separator: "."))]), got \(raw.type)")

@@ -50,19 +50,23 @@ public struct ConfigKey: Sendable {
   public let doc: String
   /// Shown, commented out, in the example file for keys without a default.
   public let example: String?
+  /// Older names the key is still read by (errors name the key as written).
+  public let aliases: [String]
 
   public init(
-    _ name: String, _ kind: ConfigKind, default defaultValue: ConfigValue?, doc: String, example: String? = nil
+    _ name: String, _ kind: ConfigKind, default defaultValue: ConfigValue?, doc: String, example: String? = nil,
+    aliases: [String] = []
   ) {
     self.name = name
     self.kind = kind
     self.defaultValue = defaultValue
     self.doc = doc
     self.example = example
+    self.aliases = aliases
   }
 
-  public static func section(_ name: String, doc: String, _ keys: [ConfigKey]) -> ConfigKey {
-    ConfigKey(name, .table(keys), default: nil, doc: doc)
+  public static func section(_ name: String, aliases: [String] = [], doc: String, _ keys: [ConfigKey]) -> ConfigKey {
+    ConfigKey(name, .table(keys), default: nil, doc: doc, aliases: aliases)
   }
 
   /// `[name.ENTRY]` tables; `example` is a commented sample for the example file.
@@ -436,7 +440,8 @@ public enum ConfigSchema {
           "timeout", .duration, default: .duration(.seconds(15)), doc: "The longest one delivery may take."),
       ]),
     .section(
-      "email", doc: "How lifecycle e-mails and e-mail alerts leave ([smtp], its older name, is read the same).",
+      "email", aliases: ["smtp"],
+      doc: "How lifecycle e-mails and e-mail alerts leave ([smtp], its older name, is read the same).",
       [
         ConfigKey(
           "transport", .choice(["smtp", "resend", "sendgrid", "file"]), default: .string("smtp"),
