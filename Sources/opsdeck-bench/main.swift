@@ -749,14 +749,6 @@ func lifecycleBench() throws {
       + String(format: "  %.2f s", seconds) + "  (\(queued) e-mails queued, 745 ticks)")
 }
 
-/// Resident memory of this process, in MB.
-func residentMB() -> Double {
-  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-    let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-  else { return 0 }
-  return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
-}
-
 /// The funnel dataset as JSON lines: per actor 14 to 42 events
 /// over 30 days (four step events, mostly in order, and page views).
 /// Returns how many lines it wrote.
